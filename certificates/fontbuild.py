@@ -1,0 +1,129 @@
+"""Build the compact subset fonts embedded in certificate PDFs.
+
+Noto Sans/Serif CJK SC cut down to GB2312 (6,763 hanzi and its symbols),
+Latin, CJK punctuation and full-width forms, and renamed so that the subset
+can never be mistaken for the full system font. The full font stays the CSS
+fallback for rare characters (堃, 㛃, 𠮷 …).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+FONT_SOURCE_DIR = Path("/usr/share/fonts/opentype/noto")
+SUBSET_FAMILY_SANS = "Academy Cert Sans"
+SUBSET_FAMILY_SERIF = "Academy Cert Serif"
+
+
+@dataclass(frozen=True)
+class FontSpec:
+    source: str
+    index: int  # font number inside the .ttc collection (2 = SC)
+    family: str
+    style: str  # "Regular" / "Bold"
+    output: str
+
+
+FONT_SPECS = [
+    FontSpec(
+        "NotoSansCJK-Regular.ttc", 2, SUBSET_FAMILY_SANS, "Regular", "cert-sans.otf"
+    ),
+    FontSpec(
+        "NotoSerifCJK-Bold.ttc", 2, SUBSET_FAMILY_SERIF, "Bold", "cert-serif-bold.otf"
+    ),
+]
+
+
+def font_dir() -> Path:
+    default = Path(getattr(settings, "VAR_DIR", Path(settings.BASE_DIR) / "var"))
+    return Path(getattr(settings, "CERTIFICATES_FONT_DIR", default / "fonts"))
+
+
+def font_source_dir() -> Path:
+    return Path(getattr(settings, "CERTIFICATES_FONT_SOURCE_DIR", FONT_SOURCE_DIR))
+
+
+def gb2312_characters() -> set[int]:
+    codepoints: set[int] = set()
+    for high in range(0xA1, 0xF8):
+        for low in range(0xA1, 0xFF):
+            try:
+                char = bytes((high, low)).decode("gb2312")
+            except UnicodeDecodeError:
+                continue
+            codepoints.add(ord(char))
+    return codepoints
+
+
+def subset_codepoints() -> set[int]:
+    codepoints = gb2312_characters()
+    codepoints |= set(range(0x20, 0x7F))  # ASCII
+    codepoints |= set(range(0xA0, 0x180))  # Latin-1, Latin Extended-A (pinyin)
+    codepoints |= {0x01CD, 0x01CE, 0x01CF, 0x01D0, 0x01D1, 0x01D2, 0x01D3, 0x01D4}
+    codepoints |= set(range(0x01D5, 0x01DD))  # ü with tones
+    codepoints |= set(range(0x2000, 0x2070))  # general punctuation
+    codepoints |= set(range(0x2100, 0x2160))  # letterlike (℃, №)
+    codepoints |= set(range(0x3000, 0x3040))  # CJK symbols and punctuation
+    codepoints |= set(range(0xFF00, 0xFFF0))  # full-width forms
+    codepoints |= {0x00B0, 0x00B1, 0x00B5, 0x00D7, 0x03BC, 0x03A9, 0x2103}
+    return codepoints
+
+
+def build_font(spec: FontSpec, *, out_dir: Path, desubroutinize: bool = True) -> Path:
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(font_source_dir() / spec.source, fontNumber=spec.index, lazy=False)
+    options = subset.Options()
+    options.layout_features = ["*"]
+    options.name_IDs = ["*"]
+    options.name_languages = ["*"]
+    options.hinting = False
+    # WeasyPrint asks HarfBuzz to desubroutinize on every render; doing it
+    # once here makes each render's subsetting cheaper.
+    options.desubroutinize = desubroutinize
+    options.notdef_outline = True
+    subsetter = subset.Subsetter(options=options)
+    subsetter.populate(unicodes=subset_codepoints())
+    subsetter.subset(font)
+    _rename(font, spec)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / spec.output
+    font.save(path)
+    return path
+
+
+def _rename(font, spec: FontSpec) -> None:
+    name_table = font["name"]
+    full = f"{spec.family} {spec.style}"
+    postscript = f"{spec.family.replace(' ', '')}-{spec.style}"
+    for record in list(name_table.names):
+        if record.nameID in (1, 16):
+            record.string = spec.family
+        elif record.nameID in (2, 17):
+            record.string = spec.style
+        elif record.nameID == 3:
+            record.string = f"{postscript};subset"
+        elif record.nameID == 4:
+            record.string = full
+        elif record.nameID == 6:
+            record.string = postscript
+    if "CFF " in font:
+        cff = font["CFF "].cff
+        cff.fontNames = [postscript]
+        top = cff.topDictIndex[0]
+        top.FullName = full
+        top.FamilyName = spec.family
+
+
+def built_font_paths() -> dict[str, Path]:
+    """The subset fonts that exist, keyed by output name."""
+    directory = font_dir()
+    return {
+        spec.output: directory / spec.output
+        for spec in FONT_SPECS
+        if (directory / spec.output).exists()
+    }

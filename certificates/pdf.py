@@ -1,0 +1,184 @@
+"""PDF rendering. The only module that imports WeasyPrint.
+
+One ``FontConfiguration`` and one parsed base stylesheet are kept per process
+and reused by every render (loading fonts is the expensive part). Resources
+are fetched through ``RestrictedURLFetcher``: ``data:`` URIs and files inside
+the project's static directories and the certificate font directory only;
+no network and no other ``file://`` paths.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import mimetypes
+import threading
+from functools import cache
+from pathlib import Path
+from urllib import request
+from urllib.parse import unquote, unquote_to_bytes, urlsplit
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from weasyprint import CSS, HTML
+from weasyprint.text import ffi as weasyprint_ffi
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from .fontbuild import FONT_SPECS, font_dir
+
+logger = logging.getLogger("academy.certificates.pdf")
+
+BASE_CSS_TEMPLATE = "certificates/pdf/certificate.css"
+
+_lock = threading.Lock()
+_state: dict[str, object] = {}
+
+
+class ResourceRefused(ValueError):
+    pass
+
+
+class RestrictedURLFetcher(URLFetcher):
+    """Serves ``data:`` URIs and files below ``roots``; refuses everything else."""
+
+    def __init__(self, roots: list[Path]):
+        # The parent builds urllib handlers (and an SSL context, ~25 ms);
+        # nothing here opens a network connection, so none are installed.
+        request.OpenerDirector.__init__(self)
+        self._timeout = 1
+        self._http_headers = {}
+        self._allowed_protocols = {"data", "file"}
+        self._fail_on_errors = False
+        self._request = None
+        self.roots = [Path(root).resolve() for root in roots]
+        self.fetched: list[str] = []
+        self.refused: list[str] = []
+
+    def fetch(self, url, headers=None):
+        scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+        if scheme == "data":
+            return _data_response(url)
+        if scheme == "file":
+            path = self._allowed_path(url)
+            if path is not None:
+                self.fetched.append(url)
+                content_type = mimetypes.guess_type(path.name)[0]
+                return URLFetcherResponse(
+                    url,
+                    body=path.read_bytes(),
+                    headers={
+                        "Content-Type": content_type or "application/octet-stream"
+                    },
+                )
+        self.refused.append(url)
+        logger.warning("Certificate renderer refused to fetch %s", url[:200])
+        raise ResourceRefused(f"Refused to fetch {url[:200]}")
+
+    def _allowed_path(self, url: str) -> Path | None:
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "localhost"):
+            return None
+        try:
+            path = Path(unquote(parts.path)).resolve(strict=True)
+        except (OSError, RuntimeError):
+            return None
+        if not path.is_file():
+            return None
+        if any(path.is_relative_to(root) for root in self.roots):
+            return path
+        return None
+
+
+def _data_response(url: str) -> URLFetcherResponse:
+    header, _sep, payload = url[5:].partition(",")
+    parts = header.split(";")
+    content_type = parts[0] or "text/plain"
+    if "base64" in parts[1:]:
+        body = base64.b64decode(payload)
+    else:
+        body = unquote_to_bytes(payload)
+    return URLFetcherResponse(url, body=body, headers={"Content-Type": content_type})
+
+
+def allowed_roots() -> list[Path]:
+    roots = [Path(directory) for directory in settings.STATICFILES_DIRS]
+    roots.append(Path(__file__).resolve().parent / "static")
+    roots.append(font_dir())
+    return [root for root in roots if root.exists()]
+
+
+def harfbuzz_subset_available() -> bool:
+    """WeasyPrint subsets embedded fonts with HarfBuzz (not fontTools)."""
+    library = getattr(weasyprint_ffi, "harfbuzz_subset", None)
+    if not library:
+        return False
+    return bool(weasyprint_ffi.harfbuzz.hb_version_atleast(4, 1, 0))
+
+
+def font_faces() -> list[dict[str, str]]:
+    """@font-face entries for the subset fonts that have been built."""
+    directory = font_dir()
+    faces = []
+    for spec in FONT_SPECS:
+        path = directory / spec.output
+        if path.exists():
+            faces.append(
+                {
+                    "family": spec.family,
+                    "weight": "700" if spec.style == "Bold" else "400",
+                    "url": path.resolve().as_uri(),
+                }
+            )
+    return faces
+
+
+def _shared() -> tuple[FontConfiguration, CSS]:
+    """The per-process font configuration and parsed base stylesheet."""
+    with _lock:
+        if "font_config" not in _state:
+            font_config = FontConfiguration()
+            css_text = render_to_string(BASE_CSS_TEMPLATE, {"font_faces": font_faces()})
+            stylesheet = CSS(
+                string=css_text,
+                font_config=font_config,
+                url_fetcher=RestrictedURLFetcher(allowed_roots()),
+            )
+            _state["font_config"] = font_config
+            _state["stylesheet"] = stylesheet
+        return _state["font_config"], _state["stylesheet"]  # type: ignore[return-value]
+
+
+def reset() -> None:
+    """Forget the cached font configuration (tests, font rebuilds)."""
+    with _lock:
+        _state.clear()
+
+
+def html_to_pdf(html: str, *, fetcher: RestrictedURLFetcher | None = None) -> bytes:
+    font_config, stylesheet = _shared()
+    fetcher = fetcher or RestrictedURLFetcher(allowed_roots())
+    document = HTML(
+        string=html,
+        base_url=str(Path(settings.BASE_DIR) / "static") + "/",
+        url_fetcher=fetcher,
+    )
+    return document.write_pdf(stylesheets=[stylesheet], font_config=font_config)
+
+
+def render_certificate_html(context: dict) -> str:
+    return render_to_string("certificates/pdf/certificate.html", context)
+
+
+def render_certificate(
+    context: dict, *, fetcher: RestrictedURLFetcher | None = None
+) -> bytes:
+    """PDF bytes for a certificate; ``context`` comes from ``rendering``."""
+    return html_to_pdf(render_certificate_html(context), fetcher=fetcher)
+
+
+@cache
+def weasyprint_version() -> str:
+    import weasyprint
+
+    return weasyprint.__version__

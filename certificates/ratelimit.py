@@ -1,0 +1,32 @@
+"""Per-client rate limit for the public verify pages (shared cache)."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+
+def client_ip(request) -> str:
+    header = getattr(settings, "CERTIFICATES_CLIENT_IP_HEADER", "")
+    if header and request.META.get(header):
+        return request.META[header].split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def allow(client: str) -> bool:
+    """At most CERTIFICATES_VERIFY_RATE_LIMIT verifications per window."""
+    limit, window = getattr(settings, "CERTIFICATES_VERIFY_RATE_LIMIT", (30, 60))
+    if not limit:
+        return True
+    bucket = int(time.time() // window)
+    key = f"certificates:verify:{client}:{bucket}"
+    if cache.add(key, 1, timeout=window + 5):
+        return True
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=window + 5)
+        return True
+    return count <= limit

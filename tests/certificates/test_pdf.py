@@ -1,0 +1,153 @@
+import io
+import logging
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from pypdf import PdfReader
+
+from certificates import pdf
+from certificates.admin_views import sample_certificate
+from certificates.rendering import certificate_context
+
+pytestmark = pytest.mark.django_db
+
+
+def _text(data: bytes) -> tuple[int, str]:
+    reader = PdfReader(io.BytesIO(data))
+    return len(reader.pages), "".join(page.extract_text() for page in reader.pages)
+
+
+def test_stored_pdf_has_the_facts(certificate):
+    pages, text = _text(certificate.pdf.read())
+    assert pages == 1
+    compact = text.replace(" ", "").replace("\n", "")
+    assert "刘堃" in compact
+    assert certificate.course_title in compact
+    assert certificate.serial in compact
+    assert certificate.code_display in compact
+    assert "CERTIFICATEOFCOMPLETION" in compact.upper()
+    assert "李建国" in compact
+
+
+def test_qr_code_is_vector(certificate):
+    page = PdfReader(io.BytesIO(certificate.pdf.read())).pages[0]
+    xobjects = page["/Resources"].get("/XObject", {})
+    subtypes = {str(x.get_object()["/Subtype"]) for x in xobjects.values()}
+    assert "/Image" not in subtypes  # the QR is drawn as paths, not a bitmap
+
+
+def test_a4_landscape(certificate):
+    page = PdfReader(io.BytesIO(certificate.pdf.read())).pages[0]
+    width, height = float(page.mediabox.width), float(page.mediabox.height)
+    assert round(width) == 842 and round(height) == 595
+
+
+def test_rare_characters_render_with_embedded_fonts():
+    certificate = sample_certificate()
+    certificate.holder_name = "张喆赟"
+    certificate.holder_latin_name = ""
+    certificate.course_title = "昇㛃𠮷堃 测量不确定度评定"
+    data = pdf.render_certificate(certificate_context(certificate))
+    reader = PdfReader(io.BytesIO(data))
+    text = reader.pages[0].extract_text().replace(" ", "")
+    for char in "喆赟昇㛃𠮷堃":
+        assert char in text
+    fonts = reader.pages[0]["/Resources"]["/Font"]
+    for font in fonts.values():
+        descendant = font.get_object()["/DescendantFonts"][0].get_object()
+        descriptor = descendant["/FontDescriptor"].get_object()
+        assert any(
+            key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")
+        )
+        # Subsetted: the name carries a six-letter subset tag.
+        assert "+" in str(descriptor["/FontName"])
+
+
+def test_harfbuzz_subsetting_not_fonttools(caplog):
+    assert pdf.harfbuzz_subset_available(), "install libharfbuzz-subset0"
+    caplog.set_level(logging.WARNING, logger="weasyprint")
+    pdf.render_certificate(certificate_context(sample_certificate()))
+    assert not [r for r in caplog.records if "fontTools" in r.getMessage()]
+
+
+def test_one_font_configuration_per_process():
+    first = pdf._shared()
+    second = pdf._shared()
+    assert first[0] is second[0]
+    assert first[1] is second[1]
+
+
+HOSTILE = [
+    '<img src="file:///etc/passwd">',
+    '<link rel="stylesheet" href="http://example.com/x.css">',
+    "<style>@import url(http://example.com/evil.css);</style>",
+    '<svg><image href="http://example.com/x.png"/></svg>',
+]
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_html_in_names_renders_as_text_and_fetches_nothing(payload, monkeypatch):
+    certificate = sample_certificate()
+    certificate.holder_name = "刘堃" + payload
+    certificate.course_title = "压力表" + payload
+    certificate.scope = "http://example.com/x.png " + payload
+    fetcher = pdf.RestrictedURLFetcher(pdf.allowed_roots())
+    data = pdf.render_certificate(certificate_context(certificate), fetcher=fetcher)
+    _pages, text = _text(data)
+    assert "passwd" in text or "example.com" in text
+    assert fetcher.refused == []
+    assert all(url.startswith("file:") is False for url in fetcher.fetched)
+
+
+def test_fetcher_refuses_network_and_foreign_files(tmp_path):
+    fetcher = pdf.RestrictedURLFetcher(pdf.allowed_roots())
+    for url in [
+        "file:///etc/passwd",
+        "http://example.com/a.png",
+        "https://example.com/a.png",
+        "ftp://example.com/a",
+        f"file://{settings.BASE_DIR}/static/../academy/settings/base.py",
+        "file://remote-host/etc/passwd",
+    ]:
+        with pytest.raises(pdf.ResourceRefused):
+            fetcher.fetch(url)
+    assert len(fetcher.refused) == 6
+
+
+def test_fetcher_serves_static_files_and_data_uris(tmp_path):
+    static_file = Path(settings.BASE_DIR) / "static" / "certificates" / "verify.js"
+    fetcher = pdf.RestrictedURLFetcher(pdf.allowed_roots())
+    response = fetcher.fetch(static_file.as_uri())
+    assert b"SHA-256" in response.read()
+    response = fetcher.fetch("data:text/plain;base64,aGVsbG8=")
+    assert response.read() == b"hello"
+
+
+def test_symlink_out_of_static_is_refused(tmp_path, settings):
+    root = tmp_path / "static"
+    root.mkdir()
+    (root / "link").symlink_to("/etc/passwd")
+    fetcher = pdf.RestrictedURLFetcher([root])
+    with pytest.raises(pdf.ResourceRefused):
+        fetcher.fetch((root / "link").as_uri())
+
+
+def test_seal_image_is_embedded(db):
+    from wagtail.images.models import Image
+    from wagtail.images.tests.utils import get_test_image_file
+
+    from certificates.models import CertificateDesign
+
+    image = Image.objects.create(title="seal", file=get_test_image_file())
+    design = CertificateDesign.objects.create(name="带公章", seal_image=image)
+    data = pdf.render_certificate(certificate_context(sample_certificate(design)))
+    page = PdfReader(io.BytesIO(data)).pages[0]
+    xobjects = page["/Resources"].get("/XObject", {})
+    subtypes = set()
+    for xobject in xobjects.values():
+        obj = xobject.get_object()
+        subtypes.add(str(obj["/Subtype"]))
+        for inner in obj.get("/Resources", {}).get("/XObject", {}).values():
+            subtypes.add(str(inner.get_object()["/Subtype"]))
+    assert "/Image" in subtypes

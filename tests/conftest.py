@@ -1,0 +1,131 @@
+"""Fixtures shared by every test module.
+
+``world`` builds a small programme: a lead enterprise with a partner SME, an
+unrelated SME, and one user per role. Tests that need more build it with the
+factories.
+"""
+
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+from wagtail.models import Page, Site
+
+from home.models import HomePage
+from organizations.models import Company, Role
+from users.models import User
+
+from .factories import (
+    CompanyFactory,
+    LeadCompanyFactory,
+    MembershipFactory,
+    PartnershipFactory,
+    UserFactory,
+    make_coordinator,
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``postgres`` run only when the database is PostgreSQL."""
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" in engine:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters and cached values must not leak between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "media"},
+        },
+        "private": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "private", "base_url": None},
+        },
+    }
+
+
+@pytest.fixture
+def home_page(db) -> HomePage:
+    root = Page.get_first_root_node()
+    if root is None:  # --nomigrations: Wagtail's data migration did not run
+        root = Page.add_root(instance=Page(title="Root", slug="root"))
+    Page.objects.filter(depth=2).delete()
+    root.refresh_from_db()
+    home = HomePage(title="计量伙伴学院", slug="home", hero_title="计量伙伴学院")
+    root.add_child(instance=home)
+    home.save_revision().publish()
+    Site.objects.update_or_create(
+        is_default_site=True,
+        defaults={"hostname": "localhost", "port": 80, "root_page": home},
+    )
+    return home
+
+
+@dataclass
+class World:
+    lead: Company
+    partner_sme: Company
+    other_sme: Company
+    other_lead: Company
+    coordinator: User
+    expert: User
+    lead_hr: User
+    hr: User
+    learner: User
+    other_hr: User
+    other_learner: User
+    other_expert: User
+
+
+@pytest.fixture
+def world(db) -> World:
+    lead = LeadCompanyFactory(name="华测精密仪器集团有限公司")
+    other_lead = LeadCompanyFactory(name="东方能源装备股份有限公司")
+    partner_sme = CompanyFactory(name="苏州恒准压力仪表有限公司")
+    other_sme = CompanyFactory(name="常州绿能热力科技有限公司")
+    PartnershipFactory(lead=lead, sme=partner_sme)
+    PartnershipFactory(lead=other_lead, sme=other_sme)
+
+    def member(company, role, name):
+        return MembershipFactory(
+            company=company, role=role, user=UserFactory(name=name)
+        ).user
+
+    return World(
+        lead=lead,
+        partner_sme=partner_sme,
+        other_sme=other_sme,
+        other_lead=other_lead,
+        coordinator=make_coordinator(name="王立新"),
+        expert=member(lead, Role.EXPERT, "李建国"),
+        lead_hr=member(lead, Role.HR, "郑晓燕"),
+        hr=member(partner_sme, Role.HR, "陈静"),
+        learner=member(partner_sme, Role.LEARNER, "刘堃"),
+        other_hr=member(other_sme, Role.HR, "吴敏"),
+        other_learner=member(other_sme, Role.LEARNER, "周㛃"),
+        other_expert=member(other_lead, Role.EXPERT, "张昇"),
+    )
+
+
+@pytest.fixture
+def user(db) -> User:
+    return UserFactory()
