@@ -36,6 +36,64 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+def _runs_in_transactions(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        return True
+    return bool({"transactional_db", "live_server"} & set(item.fixturenames))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Put back the rows the migrations created after a transactional test.
+
+    A transactional test ends by emptying every table, including the Wagtail
+    locale, root page and collection and the content types that data
+    migrations made. Django avoids the damage by running such tests last; with
+    pytest-xdist a worker may run other files afterwards, so restore the
+    snapshot Django serialised when it created the test database.
+    """
+    result = yield
+    if _runs_in_transactions(item):
+        _restore_migrated_rows(item.config)
+    return result
+
+
+def _restore_migrated_rows(config: pytest.Config) -> None:
+    from django.apps import apps
+    from django.core.management import call_command
+    from django.core.management.color import no_style
+    from django.db import connections
+    from pytest_django.plugin import blocking_manager_key
+
+    with config.stash[blocking_manager_key].unblock():
+        for connection in connections.all(initialized_only=True):
+            snapshot = getattr(connection, "_test_serialized_contents", None)
+            if not snapshot:
+                continue
+            call_command(
+                "flush",
+                database=connection.alias,
+                interactive=False,
+                inhibit_post_migrate=True,
+                reset_sequences=False,
+                verbosity=0,
+            )
+            connection.creation.deserialize_db_from_string(snapshot)
+            # The snapshot carries explicit primary keys; move the sequences
+            # past them so the next test's inserts do not collide.
+            models = [
+                model
+                for model in apps.get_models(include_auto_created=True)
+                if model._meta.managed and not model._meta.proxy
+            ]
+            statements = connection.ops.sequence_reset_sql(no_style(), models)
+            if statements:
+                with connection.cursor() as cursor:
+                    for statement in statements:
+                        cursor.execute(statement)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate-limit counters and cached values must not leak between tests."""
