@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from organizations.models import Company
+from organizations.models import Company, Membership, Role
 
 from .models import MetrologyTopic, VisitMode
 
@@ -193,3 +193,49 @@ def local_day_start(day) -> datetime:
 def default_search_window():
     today = timezone.localdate()
     return today + timedelta(days=1), today + timedelta(days=21)
+
+
+class VisitRequesterGrantForm(forms.Form):
+    """HR names a learner, by employee number or e-mail, who may request visits."""
+
+    person = forms.CharField(
+        label=_("Employee number or e-mail"),
+        max_length=254,
+        help_text=_("A current learner of the company."),
+    )
+
+    def __init__(self, *args, company: Company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.company = company
+
+    def clean_person(self) -> Membership:
+        value = self.cleaned_data["person"].strip()
+        memberships = (
+            Membership.objects.active()
+            .filter(company=self.company)
+            .select_related("user", "company")
+        )
+        if "@" in value:
+            found = memberships.filter(user__email__iexact=value)
+        else:
+            found = memberships.filter(employee_number=value)
+        learners = [m for m in found if m.role == Role.LEARNER]
+        if len(learners) == 1:
+            return learners[0]
+        if len(learners) > 1:
+            raise forms.ValidationError(
+                _(
+                    "Several learners have the employee number %(value)s; "
+                    "use the e-mail instead."
+                ),
+                params={"value": value},
+            )
+        if found:
+            raise forms.ValidationError(
+                _("%(value)s is not a learner: HR may always request visits."),
+                params={"value": value},
+            )
+        raise forms.ValidationError(
+            _("No current employee of %(company)s has the number or e-mail %(value)s."),
+            params={"company": self.company.name, "value": value},
+        )

@@ -7,7 +7,7 @@ schedule their own experts for their partner SMEs.
 
 from __future__ import annotations
 
-from organizations.models import Company, CompanyKind, Partnership, Role
+from organizations.models import Company, CompanyKind, Membership, Partnership, Role
 from organizations.permissions import (
     companies_with_role,
     has_role_in_company,
@@ -37,11 +37,33 @@ def is_expert(user) -> bool:
     return bool(companies_with_role(user, Role.EXPERT))
 
 
+def requester_company_ids(user) -> set[int]:
+    """Companies whose visits ``user`` may request: as HR or as a permitted learner."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return set()
+    permitted = Membership.objects.visit_requester_company_ids(user).values_list(
+        "company_id", flat=True
+    )
+    return set(companies_with_role(user, Role.HR)) | set(permitted)
+
+
 def can_request_visit(user, company: Company) -> bool:
-    """HR of an SME asks for a visit (partnership checked by the service)."""
+    """HR of an SME, or a learner HR has allowed to, asks for a visit.
+
+    The partnership is checked by the service, which names the problem.
+    """
     if company.kind != CompanyKind.SME or not company.is_active:
         return False
-    return is_coordinator(user) or has_role_in_company(user, company, Role.HR)
+    return is_coordinator(user) or company.pk in requester_company_ids(user)
+
+
+def can_grant_visit_requests(user, company: Company) -> bool:
+    """HR of an SME decides which of its learners may request visits."""
+    return (
+        company.kind == CompanyKind.SME
+        and company.is_active
+        and (is_coordinator(user) or has_role_in_company(user, company, Role.HR))
+    )
 
 
 def can_view_visit_request(user, visit_request: VisitRequest) -> bool:

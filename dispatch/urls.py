@@ -13,6 +13,11 @@ urlpatterns = [
     path("dispatch/our-visits/", views.our_visits, name="our_visits"),
     path("dispatch/board/", views.board, name="board"),
     path("dispatch/requests/new/", views.request_create, name="request_create"),
+    path(
+        "dispatch/companies/<int:company_id>/visit-requesters/",
+        views.visit_requesters,
+        name="visit_requesters",
+    ),
     path("dispatch/requests/<int:pk>/", views.request_detail, name="request_detail"),
     path(
         "dispatch/requests/<int:pk>/schedule/",

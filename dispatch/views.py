@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from organizations import services as org_services
 from organizations.models import Company, Membership, Role
 from organizations.permissions import companies_with_role, has_role_in_company
 from users.models import User
@@ -28,6 +29,7 @@ from .forms import (
     ReportForm,
     RescheduleForm,
     SlotSearchForm,
+    VisitRequesterGrantForm,
     VisitRequestForm,
     default_search_window,
 )
@@ -348,9 +350,17 @@ def our_visits(request):
     return render(request, "dispatch/our_visits.html", context)
 
 
+def _requesting_companies(user) -> list[Company]:
+    return list(
+        Company.objects.filter(
+            pk__in=perms.requester_company_ids(user), kind="sme", is_active=True
+        )
+    )
+
+
 @login_required
 def request_create(request):
-    companies = _hr_companies(request.user)
+    companies = _requesting_companies(request.user)
     if not companies:
         raise PermissionDenied
     form = VisitRequestForm(request.POST or None, companies=companies)
@@ -375,7 +385,61 @@ def request_create(request):
         else:
             messages.success(request, _("Your request has been submitted."))
             return redirect("dispatch:request_detail", pk=visit_request.pk)
-    return render(request, "dispatch/request_form.html", {"form": form})
+    own_requests = (
+        VisitRequest.objects.filter(requested_by=request.user)
+        .select_related("topic", "company")
+        .order_by("-created_at")[:20]
+    )
+    return render(
+        request,
+        "dispatch/request_form.html",
+        {"form": form, "own_requests": own_requests},
+    )
+
+
+@login_required
+def visit_requesters(request, company_id: int):
+    """HR chooses which learners may request expert visits for the company."""
+    company = get_object_or_404(Company, pk=company_id)
+    if not perms.can_grant_visit_requests(request.user, company):
+        raise PermissionDenied
+    form = VisitRequesterGrantForm(company=company)
+    if request.method == "POST":
+        if request.POST.get("action") == "revoke":
+            membership = get_object_or_404(
+                Membership, pk=request.POST.get("membership"), company=company
+            )
+            allowed = False
+        else:
+            form = VisitRequesterGrantForm(request.POST, company=company)
+            membership = form.cleaned_data["person"] if form.is_valid() else None
+            allowed = True
+        if membership is not None:
+            try:
+                org_services.membership_set_may_request_visits(
+                    membership=membership, allowed=allowed, changed_by=request.user
+                )
+            except ValidationError as error:
+                _errors(request, error)
+            else:
+                message = (
+                    _("%(name)s may now request expert visits.")
+                    if allowed
+                    else _("%(name)s may no longer request expert visits.")
+                )
+                messages.success(request, message % {"name": membership.user.name})
+                return redirect("dispatch:visit_requesters", company_id=company.pk)
+    requesters = (
+        Membership.objects.active()
+        .filter(company=company, role=Role.LEARNER, may_request_visits=True)
+        .select_related("user")
+        .order_by("user__name")
+    )
+    return render(
+        request,
+        "dispatch/visit_requesters.html",
+        {"company": company, "form": form, "requesters": requesters},
+    )
 
 
 @login_required

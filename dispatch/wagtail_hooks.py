@@ -145,6 +145,9 @@ def dispatch_nav_items(request):
         items.append(NavItem(_("My visits"), reverse("dispatch:my_visits"), 40))
     if perms.is_sme_hr(user):
         items.append(NavItem(_("Our visits"), reverse("dispatch:our_visits"), 41))
+    elif perms.requester_company_ids(user):
+        url = reverse("dispatch:request_create")
+        items.append(NavItem(_("Request an expert visit"), url, 41))
     if perms.can_view_board(user):
         items.append(NavItem(_("Dispatch board"), reverse("dispatch:board"), 42))
     return items

@@ -200,6 +200,14 @@ class MembershipQuerySet(models.QuerySet):
             Q(started_on__lte=day), Q(ended_on__isnull=True) | Q(ended_on__gt=day)
         )
 
+    def visit_requester_company_ids(self, user) -> MembershipQuerySet:
+        """Subquery: companies where ``user`` is a learner allowed to request visits."""
+        return (
+            self.active()
+            .filter(user=user, role=Role.LEARNER, may_request_visits=True)
+            .values("company_id")
+        )
+
     def hr_company_ids(self, user) -> MembershipQuerySet:
         """Subquery: the companies where ``user`` is currently HR."""
         return self.active().filter(user=user, role=Role.HR).values("company_id")
@@ -239,6 +247,14 @@ class Membership(models.Model):
         blank=True,
         help_text=_("Leave empty while the person works at the company."),
     )
+    may_request_visits = models.BooleanField(
+        _("may request expert visits"),
+        default=False,
+        help_text=_(
+            "Lets a learner request expert visits for the company. "
+            "HR may always request them."
+        ),
+    )
 
     objects = MembershipQuerySet.as_manager()
 
@@ -246,6 +262,7 @@ class Membership(models.Model):
         FieldRowPanel([FieldPanel("user"), FieldPanel("company"), FieldPanel("role")]),
         FieldRowPanel([FieldPanel("employee_number"), FieldPanel("department")]),
         FieldRowPanel([FieldPanel("started_on"), FieldPanel("ended_on")]),
+        FieldPanel("may_request_visits"),
     ]
 
     class Meta:

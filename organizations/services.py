@@ -188,6 +188,45 @@ def membership_end(
     return membership
 
 
+MEMBERSHIP_NOT_LEARNER = _(
+    "Only learners need this permission: HR may always request expert visits."
+)
+MEMBERSHIP_ENDED = _("%(name)s no longer works at %(company)s.")
+MEMBERSHIP_NOT_ALLOWED = _("You may only change memberships of your own company.")
+
+
+@transaction.atomic
+def membership_set_may_request_visits(
+    *, membership: Membership, allowed: bool, changed_by: User
+) -> Membership:
+    """Let a learner (or stop a learner from) requesting expert visits."""
+    from .permissions import can_manage_membership
+
+    if not can_manage_membership(changed_by, membership):
+        raise PermissionDenied(MEMBERSHIP_NOT_ALLOWED)
+    if membership.role != Role.LEARNER:
+        raise ValidationError(MEMBERSHIP_NOT_LEARNER, code="not_learner")
+    if allowed and not Membership.objects.active().filter(pk=membership.pk).exists():
+        raise ValidationError(
+            MEMBERSHIP_ENDED,
+            code="ended",
+            params={"name": membership.user.name, "company": membership.company.name},
+        )
+    if membership.may_request_visits != allowed:
+        membership.may_request_visits = allowed
+        membership.save(update_fields=["may_request_visits"])
+        clear_permission_cache(membership.user)
+        logger.info(
+            "membership.may_request_visits",
+            extra={
+                "membership_id": membership.pk,
+                "allowed": allowed,
+                "changed_by": changed_by.pk,
+            },
+        )
+    return membership
+
+
 def _active_member_elsewhere(email: str, company: Company) -> bool:
     return (
         Membership.objects.active()

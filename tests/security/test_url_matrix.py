@@ -494,6 +494,24 @@ MATRIX: dict[str, list[Case]] = {
             },
         ),
     ],
+    "dispatch:visit_requesters": [
+        Case(
+            "company A",
+            _company("a"),
+            get=only("hr_a", *STAFF),
+            post=only("hr_a", *STAFF),
+            data=lambda m: {"person": m.world.learner.email},
+        ),
+        Case(
+            "company B",
+            _company("b"),
+            get=only("hr_b", *STAFF),
+            post=only("hr_b", *STAFF),
+            data=lambda m: {"person": m.world.other_learner.email},
+        ),
+        # Learners of a lead enterprise do not request visits from partners.
+        Case("lead enterprise", _company("p"), get=nobody, post=nobody),
+    ],
     "dispatch:request_detail": [
         Case(
             "A's request",
