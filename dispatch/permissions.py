@@ -7,12 +7,13 @@ schedule their own experts for their partner SMEs.
 
 from __future__ import annotations
 
-from organizations.models import Company, CompanyKind, Membership, Partnership, Role
+from organizations.models import Company, CompanyKind, Partnership, Role
 from organizations.permissions import (
     companies_with_role,
     has_role_in_company,
     is_coordinator,
     is_member_of,
+    visit_requester_company_ids,
 )
 
 from .models import CalendarFeedToken, FeedKind, Visit, VisitRequest, VisitStatus
@@ -41,10 +42,7 @@ def requester_company_ids(user) -> set[int]:
     """Companies whose visits ``user`` may request: as HR or as a permitted learner."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return set()
-    permitted = Membership.objects.visit_requester_company_ids(user).values_list(
-        "company_id", flat=True
-    )
-    return set(companies_with_role(user, Role.HR)) | set(permitted)
+    return set(companies_with_role(user, Role.HR)) | visit_requester_company_ids(user)
 
 
 def can_request_visit(user, company: Company) -> bool:

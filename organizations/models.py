@@ -200,14 +200,6 @@ class MembershipQuerySet(models.QuerySet):
             Q(started_on__lte=day), Q(ended_on__isnull=True) | Q(ended_on__gt=day)
         )
 
-    def visit_requester_company_ids(self, user) -> MembershipQuerySet:
-        """Subquery: companies where ``user`` is a learner allowed to request visits."""
-        return (
-            self.active()
-            .filter(user=user, role=Role.LEARNER, may_request_visits=True)
-            .values("company_id")
-        )
-
     def hr_company_ids(self, user) -> MembershipQuerySet:
         """Subquery: the companies where ``user`` is currently HR."""
         return self.active().filter(user=user, role=Role.HR).values("company_id")

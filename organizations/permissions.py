@@ -41,21 +41,43 @@ def is_coordinator(user) -> bool:
     )
 
 
-def _active_roles_by_company(user) -> dict[int, frozenset[str]]:
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return {}
+def _active_memberships(user) -> tuple[dict[int, frozenset[str]], frozenset[int]]:
+    """Roles per company and the companies where a learner may request visits.
+
+    One query serves both, so the navigation and every predicate of a request
+    share it.
+    """
 
     def compute():
         roles: dict[int, set[str]] = {}
-        for company_id, role in (
+        requesters: set[int] = set()
+        for company_id, role, may_request_visits in (
             Membership.objects.active()
             .filter(user=user)
-            .values_list("company_id", "role")
+            .values_list("company_id", "role", "may_request_visits")
         ):
             roles.setdefault(company_id, set()).add(role)
-        return {key: frozenset(value) for key, value in roles.items()}
+            if role == Role.LEARNER and may_request_visits:
+                requesters.add(company_id)
+        return (
+            {key: frozenset(value) for key, value in roles.items()},
+            frozenset(requesters),
+        )
 
-    return _cached(user, "roles_by_company", compute)
+    return _cached(user, "memberships", compute)
+
+
+def _active_roles_by_company(user) -> dict[int, frozenset[str]]:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return {}
+    return _active_memberships(user)[0]
+
+
+def visit_requester_company_ids(user) -> frozenset[int]:
+    """Companies where ``user`` is a learner that HR allowed to request visits."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    return _active_memberships(user)[1]
 
 
 def clear_permission_cache(user) -> None:
