@@ -1,7 +1,8 @@
+import os
 import tempfile
 
 from .base import *  # noqa: F403
-from .base import STORAGES, TASKS
+from .base import DATABASES, STORAGES, TASKS, VAR_DIR
 
 SECRET_KEY = "test-only-insecure-key"  # noqa: S105
 DEBUG = False
@@ -44,3 +45,13 @@ ACADEMY_MFA_REQUIRED_ROLES: list[str] = []
 # Assertions read English messages; the Chinese default of the product is
 # tested explicitly (tests/home/test_home_page.py) with LANGUAGE_CODE overridden.
 LANGUAGE_CODE = "en"
+
+if os.environ.get("E2E") not in (None, "", "0") and (
+    DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+):
+    # The browser loads several resources at once. With the default in-memory
+    # test database Django shares one connection between the live server's
+    # threads, and parallel requests fail with "database table is locked"; a
+    # file gives every thread its own connection and SQLite's busy timeout.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "e2e-test.sqlite3")}
