@@ -421,10 +421,30 @@ def certificate_revoke(*, actor, certificate: Certificate, reason: str) -> Certi
 
 
 def certificate_pdf_bytes(certificate: Certificate) -> bytes:
+    """The PDF of a certificate, carrying its Open Badges credential.
+
+    A saved certificate gets its credential first (idempotent), so the frozen
+    competence scopes are printed and the signed credential is embedded
+    (PDF/A-3 attachment). Unsaved sample certificates (previews) print
+    ``sample_scopes`` and embed nothing.
+    """
     from . import pdf
     from .rendering import certificate_context
 
-    return pdf.render_certificate(certificate_context(certificate))
+    if certificate.pk is None:
+        scopes = getattr(certificate, "sample_scopes", [])
+        return pdf.render_certificate(certificate_context(certificate, scopes=scopes))
+    from credentials.services import credential_embedded_files, credential_issue
+
+    credential = credential_issue(certificate=certificate)
+    attachments = [
+        pdf.EmbeddedFile(name=name, data=data, description=description)
+        for name, data, description in credential_embedded_files(credential)
+    ]
+    return pdf.render_certificate(
+        certificate_context(certificate, scopes=credential.scopes),
+        attachments=attachments,
+    )
 
 
 def certificate_render(*, certificate_id: int) -> Certificate:

@@ -441,6 +441,28 @@ def credential_issue(*, certificate: Certificate) -> Credential:
     return credential
 
 
+CREDENTIAL_JWT_NAME = "credential.jwt"
+CREDENTIAL_JSON_NAME = "credential.json"
+
+
+def credential_embedded_files(credential: Credential) -> list[tuple[str, bytes, str]]:
+    """``(file name, bytes, description)`` of what the PDF carries: the signed
+    VC-JWT (verifiable on its own) and its JSON for people to read."""
+    payload = json.dumps(credential.payload, ensure_ascii=False, indent=2)
+    return [
+        (
+            CREDENTIAL_JWT_NAME,
+            credential.jwt.encode(),
+            "Open Badges 3.0 OpenBadgeCredential (VC-JWT, ES256)",
+        ),
+        (
+            CREDENTIAL_JSON_NAME,
+            payload.encode(),
+            "Open Badges 3.0 OpenBadgeCredential (JSON, unsigned copy)",
+        ),
+    ]
+
+
 def _event(credential: Credential, kind: str, *, by=None, note: str = "") -> None:
     CredentialEvent.objects.create(credential=credential, kind=kind, by=by, note=note)
 
