@@ -348,7 +348,32 @@ def certificate_reissue(
     """
     if not can_issue_certificate(actor):
         raise PermissionDenied(CERTIFICATE_NOT_ALLOWED)
-    reason = _require_reason(reason)
+    return _reissue(
+        actor=actor,
+        certificate=certificate,
+        reason=_require_reason(reason),
+        holder_name=holder_name,
+        holder_latin_name=holder_latin_name,
+    )
+
+
+@transaction.atomic
+def certificate_renew(*, certificate: Certificate, reason: str) -> Certificate:
+    """Re-issue without a coordinator: the holder restored the certificate's
+    competence (e.g. completed the refresher course after a procedure
+    revision). The new certificate takes the course's current snapshot (and so
+    the current competence scopes) and supersedes the old one."""
+    return _reissue(actor=None, certificate=certificate, reason=_require_reason(reason))
+
+
+def _reissue(
+    *,
+    actor,
+    certificate: Certificate,
+    reason: str,
+    holder_name: str | None = None,
+    holder_latin_name: str | None = None,
+) -> Certificate:
     old = Certificate.objects.select_for_update().get(pk=certificate.pk)
     if old.superseded_at is not None:
         new = old.replaced_by
@@ -378,13 +403,16 @@ def certificate_reissue(
     )
     _event(old, EventKind.SUPERSEDED, by=actor, note=f"{new.serial}: {reason}")
     _event(
-        new, EventKind.ISSUED_BY_HAND, by=actor, note=f"replaces {old.serial}: {reason}"
+        new,
+        EventKind.ISSUED_BY_HAND if actor else EventKind.ISSUED,
+        by=actor,
+        note=f"replaces {old.serial}: {reason}",
     )
     security_logger.info(
         "Certificate %s superseded by %s (user %s): %s",
         old.serial,
         new.serial,
-        actor.pk,
+        actor.pk if actor else "system",
         reason,
     )
     return new
