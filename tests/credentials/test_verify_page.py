@@ -8,20 +8,12 @@ from django.utils import timezone
 
 from credentials import services
 
-from .test_scopes import _scope
-
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
     cache.clear()
-
-
-@pytest.fixture
-def scoped_credential(jjg52, course, certificate):
-    _scope(course)
-    return services.credential_issue(certificate=certificate)
 
 
 def _page(client, certificate) -> str:
