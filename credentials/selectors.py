@@ -82,3 +82,24 @@ def proficiency_result_list_for_company(
             scope__course__publisher_id__in=companies_with_role(user, Role.EXPERT)
         )
     return results
+
+
+def proficiency_company_list_for_user(*, user) -> list[Company]:
+    """Companies whose proficiency page ``user`` may open without a link:
+    every company for coordinators; HR's own companies; for experts, their
+    own lead enterprise and its active partner SMEs."""
+    from django.db.models import Q
+
+    from organizations.models import Partnership
+
+    if is_coordinator(user):
+        return list(Company.objects.order_by("name"))
+    hr_of = companies_with_role(user, Role.HR)
+    experts_of = companies_with_role(user, Role.EXPERT)
+    partner_ids = Partnership.objects.active().filter(
+        Q(lead_id__in=experts_of) | Q(sme_id__in=experts_of)
+    )
+    ids = set(hr_of) | set(experts_of)
+    for lead_id, sme_id in partner_ids.values_list("lead_id", "sme_id"):
+        ids |= {lead_id, sme_id}
+    return list(Company.objects.filter(pk__in=ids).order_by("name"))

@@ -104,3 +104,15 @@ def procedure_listing_buttons(snippet, user, next_url=None):
             )
         ]
     return []
+
+
+@hooks.register("register_site_nav_items")
+def proficiency_nav_item(request):
+    """HR of one company: their proficiency page (no query: roles are cached)."""
+    from home.navigation import NavItem
+
+    companies = companies_with_role(request.user, Role.HR)
+    if len(companies) == 1:
+        url = reverse("credentials:company_proficiency", args=[companies[0]])
+        return [NavItem(_("Proficiency tests"), url, 37)]
+    return []
