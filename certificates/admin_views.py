@@ -188,7 +188,7 @@ def sample_certificate(design: CertificateDesign | None = None) -> Certificate:
     """An unsaved certificate with sample data, for previews and benchmarks."""
     from .rendering import DEFAULT_DESIGN, design_snapshot
 
-    return Certificate(
+    certificate = Certificate(
         serial="MTA-2026-000123",
         code="7K3F9XQ2HT6MQ",
         holder_name="刘堃",
@@ -212,6 +212,20 @@ def sample_certificate(design: CertificateDesign | None = None) -> Certificate:
         signatory_name="李建国",
         design_snapshot=design_snapshot(design) if design else dict(DEFAULT_DESIGN),
     )
+    certificate.sample_scopes = [
+        {
+            "instrument_class": "弹簧管式一般压力表",
+            "quantity": "压力",
+            "range_min": "0",
+            "range_max": "60",
+            "unit": "MPa",
+            "accuracy_class": "1.0级 / 1.6级 / 2.5级",
+            "procedure": "JJG 52",
+            "revision": "2013",
+            "level": "perform",
+        }
+    ]
+    return certificate
 
 
 def design_preview(request, design_id: int):

@@ -44,6 +44,31 @@ BILINGUAL_LABELS = [
     gettext_noop("Valid until"),
     gettext_noop("Verification code"),
     gettext_noop("Verify a certificate"),
+    # h-cred-verify: credential status, scopes and history
+    gettext_noop("Suspended"),
+    gettext_noop("Suspended on"),
+    gettext_noop("Renewal required"),
+    gettext_noop("Renewal required since"),
+    gettext_noop(
+        "The certificate stays valid until it expires, but its holder must renew it."
+    ),
+    gettext_noop(
+        "The competence this certificate attests is suspended until a new practical assessment passes."
+    ),
+    gettext_noop("Competence scope"),
+    gettext_noop("Instrument class"),
+    gettext_noop("Quantity and range"),
+    gettext_noop("Accuracy class"),
+    gettext_noop("Procedure"),
+    gettext_noop("Authorisation level"),
+    gettext_noop("Status history"),
+    gettext_noop("Date"),
+    gettext_noop("What"),
+    gettext_noop("Why"),
+    gettext_noop("Issued"),
+    gettext_noop("Reinstated"),
+    gettext_noop("Open Badges credential"),
+    gettext_noop("Verify the signed credential"),
     gettext_noop(
         "Your browser cannot compute the fingerprint here (a secure HTTPS connection is needed)."
     ),

@@ -13,6 +13,7 @@ import base64
 import logging
 import mimetypes
 import threading
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from urllib import request
@@ -20,7 +21,7 @@ from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from weasyprint import CSS, HTML
+from weasyprint import CSS, HTML, Attachment
 from weasyprint.text import ffi as weasyprint_ffi
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -30,6 +31,8 @@ from .fontbuild import FONT_SPECS, font_dir
 logger = logging.getLogger("academy.certificates.pdf")
 
 BASE_CSS_TEMPLATE = "certificates/pdf/certificate.css"
+# PDF/A-3b: archival PDF that may carry embedded files (the credential).
+PDF_VARIANT = "pdf/a-3b"
 
 _lock = threading.Lock()
 _state: dict[str, object] = {}
@@ -155,7 +158,33 @@ def reset() -> None:
         _state.clear()
 
 
-def html_to_pdf(html: str, *, fetcher: RestrictedURLFetcher | None = None) -> bytes:
+@dataclass(frozen=True)
+class EmbeddedFile:
+    """A file carried inside the PDF (PDF/A-3 associated file)."""
+
+    name: str
+    data: bytes
+    description: str = ""
+    # ISO 32000-2 7.11.3: the credential is data the certificate stands for.
+    relationship: str = "Data"
+
+
+def _attachment(embedded: EmbeddedFile, fetcher: URLFetcher) -> Attachment:
+    return Attachment(
+        string=embedded.data,
+        name=embedded.name,
+        description=embedded.description or None,
+        relationship=embedded.relationship,
+        url_fetcher=fetcher,
+    )
+
+
+def html_to_pdf(
+    html: str,
+    *,
+    fetcher: RestrictedURLFetcher | None = None,
+    attachments: list[EmbeddedFile] | None = None,
+) -> bytes:
     font_config, stylesheet = _shared()
     fetcher = fetcher or RestrictedURLFetcher(allowed_roots())
     document = HTML(
@@ -163,7 +192,12 @@ def html_to_pdf(html: str, *, fetcher: RestrictedURLFetcher | None = None) -> by
         base_url=str(Path(settings.BASE_DIR) / "static") + "/",
         url_fetcher=fetcher,
     )
-    return document.write_pdf(stylesheets=[stylesheet], font_config=font_config)
+    return document.write_pdf(
+        stylesheets=[stylesheet],
+        font_config=font_config,
+        pdf_variant=PDF_VARIANT,
+        attachments=[_attachment(item, fetcher) for item in attachments or []],
+    )
 
 
 def render_certificate_html(context: dict) -> str:
@@ -171,10 +205,15 @@ def render_certificate_html(context: dict) -> str:
 
 
 def render_certificate(
-    context: dict, *, fetcher: RestrictedURLFetcher | None = None
+    context: dict,
+    *,
+    fetcher: RestrictedURLFetcher | None = None,
+    attachments: list[EmbeddedFile] | None = None,
 ) -> bytes:
     """PDF bytes for a certificate; ``context`` comes from ``rendering``."""
-    return html_to_pdf(render_certificate_html(context), fetcher=fetcher)
+    return html_to_pdf(
+        render_certificate_html(context), fetcher=fetcher, attachments=attachments
+    )
 
 
 @cache

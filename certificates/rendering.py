@@ -92,7 +92,43 @@ def _number(value) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def certificate_context(certificate: Certificate) -> dict:
+LEVEL_LABELS = {
+    "trainee": "学员 Trainee",
+    "supervised": "可在指导下操作 May perform under supervision",
+    "perform": "可独立操作 May perform",
+    "approve": "可批准并签署结果 May approve and sign results",
+}
+
+
+def scope_rows(scopes: list[dict]) -> list[dict]:
+    """Frozen competence scopes (``Credential.scopes``) as printed rows."""
+    rows = []
+    for scope in scopes or []:
+        rows.append(
+            {
+                "instrument_class": scope.get("instrument_class", ""),
+                "quantity": scope.get("quantity", ""),
+                "range": (
+                    f"{scope.get('range_min', '')}~{scope.get('range_max', '')} "
+                    f"{scope.get('unit', '')}"
+                ).strip(),
+                "accuracy_class": scope.get("accuracy_class", ""),
+                "procedure": "-".join(
+                    part
+                    for part in (scope.get("procedure"), scope.get("revision"))
+                    if part
+                ),
+                "level": LEVEL_LABELS.get(
+                    scope.get("level", ""), scope.get("level_label", "")
+                ),
+            }
+        )
+    return rows
+
+
+def certificate_context(
+    certificate: Certificate, *, scopes: list[dict] | None = None
+) -> dict:
     url = verify_url(certificate)
     design = {**DEFAULT_DESIGN, **(certificate.design_snapshot or {})}
     return {
@@ -106,6 +142,7 @@ def certificate_context(certificate: Certificate) -> dict:
         "course_title": certificate.course_title,
         "course_title_en": certificate.course_title_en,
         "scope": certificate.scope,
+        "scopes": scope_rows(scopes or []),
         "hours": _number(certificate.hours),
         "score": _number(certificate.score) if certificate.score is not None else None,
         "completed_on_zh": date_zh(certificate.completed_on),

@@ -12,15 +12,22 @@ from organizations.models import Membership
 from .models import Certificate, CertificateStatus
 
 
+def _for_verify_page():
+    """What the public verify page shows, in a constant number of queries:
+    the certificate with its replacement and credential, plus the credential's
+    status history."""
+    return Certificate.objects.select_related(
+        "replaced_by", "credential"
+    ).prefetch_related("credential__events")
+
+
 def certificate_get_by_code(code: str) -> Certificate | None:
     """``code`` is already normalised (see codes.normalize_code)."""
-    return Certificate.objects.select_related("replaced_by").filter(code=code).first()
+    return _for_verify_page().filter(code=code).first()
 
 
 def certificate_get_by_serial_and_name(serial: str, holder_name: str):
-    certificate = (
-        Certificate.objects.select_related("replaced_by").filter(serial=serial).first()
-    )
+    certificate = _for_verify_page().filter(serial=serial).first()
     if certificate is None:
         return None
     names = {

@@ -348,7 +348,32 @@ def certificate_reissue(
     """
     if not can_issue_certificate(actor):
         raise PermissionDenied(CERTIFICATE_NOT_ALLOWED)
-    reason = _require_reason(reason)
+    return _reissue(
+        actor=actor,
+        certificate=certificate,
+        reason=_require_reason(reason),
+        holder_name=holder_name,
+        holder_latin_name=holder_latin_name,
+    )
+
+
+@transaction.atomic
+def certificate_renew(*, certificate: Certificate, reason: str) -> Certificate:
+    """Re-issue without a coordinator: the holder restored the certificate's
+    competence (e.g. completed the refresher course after a procedure
+    revision). The new certificate takes the course's current snapshot (and so
+    the current competence scopes) and supersedes the old one."""
+    return _reissue(actor=None, certificate=certificate, reason=_require_reason(reason))
+
+
+def _reissue(
+    *,
+    actor,
+    certificate: Certificate,
+    reason: str,
+    holder_name: str | None = None,
+    holder_latin_name: str | None = None,
+) -> Certificate:
     old = Certificate.objects.select_for_update().get(pk=certificate.pk)
     if old.superseded_at is not None:
         new = old.replaced_by
@@ -378,13 +403,16 @@ def certificate_reissue(
     )
     _event(old, EventKind.SUPERSEDED, by=actor, note=f"{new.serial}: {reason}")
     _event(
-        new, EventKind.ISSUED_BY_HAND, by=actor, note=f"replaces {old.serial}: {reason}"
+        new,
+        EventKind.ISSUED_BY_HAND if actor else EventKind.ISSUED,
+        by=actor,
+        note=f"replaces {old.serial}: {reason}",
     )
     security_logger.info(
         "Certificate %s superseded by %s (user %s): %s",
         old.serial,
         new.serial,
-        actor.pk,
+        actor.pk if actor else "system",
         reason,
     )
     return new
@@ -421,10 +449,30 @@ def certificate_revoke(*, actor, certificate: Certificate, reason: str) -> Certi
 
 
 def certificate_pdf_bytes(certificate: Certificate) -> bytes:
+    """The PDF of a certificate, carrying its Open Badges credential.
+
+    A saved certificate gets its credential first (idempotent), so the frozen
+    competence scopes are printed and the signed credential is embedded
+    (PDF/A-3 attachment). Unsaved sample certificates (previews) print
+    ``sample_scopes`` and embed nothing.
+    """
     from . import pdf
     from .rendering import certificate_context
 
-    return pdf.render_certificate(certificate_context(certificate))
+    if certificate.pk is None:
+        scopes = getattr(certificate, "sample_scopes", [])
+        return pdf.render_certificate(certificate_context(certificate, scopes=scopes))
+    from credentials.services import credential_embedded_files, credential_issue
+
+    credential = credential_issue(certificate=certificate)
+    attachments = [
+        pdf.EmbeddedFile(name=name, data=data, description=description)
+        for name, data, description in credential_embedded_files(credential)
+    ]
+    return pdf.render_certificate(
+        certificate_context(certificate, scopes=credential.scopes),
+        attachments=attachments,
+    )
 
 
 def certificate_render(*, certificate_id: int) -> Certificate:

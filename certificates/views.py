@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,7 +24,7 @@ from .exports import pdf_filename, zip_stream
 from .forms import CompanyCertificateFilterForm, VerifyCodeForm, VerifySerialForm
 from .models import Certificate, VerificationResult
 from .permissions import can_download_certificate, can_download_company_certificates
-from .rendering import verify_url
+from .rendering import scope_rows, verify_url
 from .selectors import certificate_list_for_company, certificate_list_for_learner
 from .services import (
     certificate_verify_code,
@@ -32,6 +32,7 @@ from .services import (
     client_key,
     verification_record,
 )
+from .templatetags.certificates_tags import bilingual
 
 security_logger = logging.getLogger("academy.security")
 
@@ -80,12 +81,49 @@ def _result_page(request, verification, *, code_form=None, serial_form=None):
     if certificate is not None:
         context["verify_url"] = verify_url(certificate)
         context["replacement"] = getattr(certificate, "replaced_by", None)
+        context.update(credential_status(certificate, verification.result))
     status = 200
     if verification.result == VerificationResult.NOT_FOUND:
         status = 404
     elif verification.result == VerificationResult.INVALID:
         status = 400
     return _noindex(render(request, "certificates/verify.html", context, status=status))
+
+
+def credential_status(certificate: Certificate, status: str) -> dict:
+    """The credential's part of the verify page: the banner to show (a valid
+    certificate whose credential is suspended or needs renewal says so), the
+    frozen scopes and the status history (what, when, why; never who)."""
+    credential = getattr(certificate, "credential", None)
+    if credential is None:
+        return {"credential": None, "banner": status, "scopes": [], "history": []}
+    banner = status
+    if status == VerificationResult.VALID:
+        if credential.suspended_at:
+            banner = "suspended"
+        elif credential.renewal_required_at:
+            banner = "renewal_required"
+    return {
+        "credential": credential,
+        "banner": banner,
+        "scopes": scope_rows(credential.scopes),
+        "history": [
+            {"at": event.at, "what": _event_label(event.kind), "why": event.note}
+            for event in credential.events.all()
+        ],
+    }
+
+
+def _event_label(kind: str) -> str:
+    from credentials.models import CredentialEventKind
+
+    try:
+        label = CredentialEventKind(kind).label
+    except ValueError:
+        return kind
+    with translation.override("en"):
+        english = str(label)
+    return bilingual(english)
 
 
 @never_cache

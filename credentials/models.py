@@ -232,6 +232,18 @@ class CompetenceScope(models.Model):
         choices=AuthorisationLevel.choices,
         default=AuthorisationLevel.PERFORM,
     )
+    refresher_course = models.ForeignKey(
+        "courses.CoursePage",
+        verbose_name=_("refresher course"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_(
+            "Short course that restores this scope after a procedure revision; "
+            "completing it re-issues the certificate with the current revision."
+        ),
+    )
 
     panels = [
         FieldPanel("course"),
@@ -243,6 +255,7 @@ class CompetenceScope(models.Model):
         FieldPanel("accuracy_class"),
         FieldPanel("procedure_revision"),
         FieldPanel("level"),
+        FieldPanel("refresher_course"),
     ]
 
     class Meta:
@@ -286,6 +299,7 @@ class CompetenceScope(models.Model):
             "procedure_title": revision.procedure.title,
             "revision": revision.revision,
             "revision_id": revision.pk,
+            "scope_id": self.pk,
             "level": self.level,
             "level_label": str(AuthorisationLevel(self.level).label),
         }
@@ -296,6 +310,7 @@ class CredentialEventKind(models.TextChoices):
     SUSPENDED = "suspended", _("Suspended")
     REINSTATED = "reinstated", _("Reinstated")
     RENEWAL_REQUIRED = "renewal_required", _("Renewal required")
+    RENEWED = "renewed", _("Renewed (superseded)")
 
 
 class CredentialEvent(models.Model):
@@ -324,3 +339,65 @@ class CredentialEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.credential_id} {self.kind}"
+
+
+# --- proficiency tests and interlaboratory comparisons -------------------------
+
+
+class ProficiencyKind(models.TextChoices):
+    PT = "pt", _("Proficiency test")
+    ILC = "ilc", _("Interlaboratory comparison")
+
+
+class ProficiencyResult(models.Model):
+    """A failed proficiency test / interlaboratory comparison of one person in
+    one scope. It suspends the person's credentials covering the scope until a
+    practical assessment passes (``resolved_at``)."""
+
+    wagtail_reference_index_ignore = True
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        related_name="proficiency_results",
+    )
+    company = models.ForeignKey(
+        "organizations.Company",
+        verbose_name=_("company"),
+        on_delete=models.PROTECT,
+        related_name="proficiency_results",
+    )
+    scope = models.ForeignKey(
+        CompetenceScope,
+        verbose_name=_("competence scope"),
+        on_delete=models.PROTECT,
+        related_name="proficiency_results",
+    )
+    kind = models.CharField(_("kind"), max_length=3, choices=ProficiencyKind.choices)
+    held_on = models.DateField(_("date"))
+    note = models.TextField(_("note"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+    credentials = models.ManyToManyField(
+        Credential, related_name="proficiency_results", blank=True
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by_assessment = models.ForeignKey(
+        "dispatch.PracticalAssessment",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("failed proficiency test")
+        verbose_name_plural = _("failed proficiency tests")
+        ordering = ["-recorded_at", "-pk"]
+        indexes = [models.Index(fields=["user", "resolved_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_kind_display()} {self.held_on}"

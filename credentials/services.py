@@ -441,6 +441,28 @@ def credential_issue(*, certificate: Certificate) -> Credential:
     return credential
 
 
+CREDENTIAL_JWT_NAME = "credential.jwt"
+CREDENTIAL_JSON_NAME = "credential.json"
+
+
+def credential_embedded_files(credential: Credential) -> list[tuple[str, bytes, str]]:
+    """``(file name, bytes, description)`` of what the PDF carries: the signed
+    VC-JWT (verifiable on its own) and its JSON for people to read."""
+    payload = json.dumps(credential.payload, ensure_ascii=False, indent=2)
+    return [
+        (
+            CREDENTIAL_JWT_NAME,
+            credential.jwt.encode(),
+            "Open Badges 3.0 OpenBadgeCredential (VC-JWT, ES256)",
+        ),
+        (
+            CREDENTIAL_JSON_NAME,
+            payload.encode(),
+            "Open Badges 3.0 OpenBadgeCredential (JSON, unsigned copy)",
+        ),
+    ]
+
+
 def _event(credential: Credential, kind: str, *, by=None, note: str = "") -> None:
     CredentialEvent.objects.create(credential=credential, kind=kind, by=by, note=note)
 
@@ -471,12 +493,14 @@ def credential_suspend(*, actor, credential: Credential, reason: str) -> Credent
 
 
 @transaction.atomic
-def credential_reinstate(*, actor, credential: Credential) -> Credential:
+def credential_reinstate(
+    *, actor, credential: Credential, note: str = ""
+) -> Credential:
     credential = Credential.objects.select_for_update().get(pk=credential.pk)
     credential.suspended_at = None
     credential.suspended_reason = ""
     credential.save(update_fields=["suspended_at", "suspended_reason"])
-    _event(credential, CredentialEventKind.REINSTATED, by=actor)
+    _event(credential, CredentialEventKind.REINSTATED, by=actor, note=note)
     logger.info("Credential %s reinstated by %s", credential.pk, actor)
     return credential
 
@@ -655,6 +679,11 @@ def scope_create(
 
 
 REVISION_EMPTY = gettext_lazy("Enter the new revision, e.g. 2024.")
+REVISION_TOO_LONG = gettext_lazy("A revision has at most 30 characters.")
+REVISION_NOT_ALLOWED = gettext_lazy(
+    "Only coordinators and experts of an enterprise whose courses name this "
+    "procedure may record its revisions."
+)
 REVISION_EXISTS = gettext_lazy(
     "Revision “%(revision)s” of %(procedure)s is already recorded."
 )
@@ -669,13 +698,18 @@ def procedure_revision_record(
     Returns ``(revision, credentials marked)``. Holders and their HR are
     e-mailed after the commit.
     """
-    from django.core.exceptions import ValidationError
+    from django.core.exceptions import PermissionDenied, ValidationError
 
     from .models import ProcedureRevision
+    from .permissions import can_record_procedure_revision
 
+    if not can_record_procedure_revision(actor, procedure):
+        raise PermissionDenied(REVISION_NOT_ALLOWED)
     revision = (revision or "").strip()
     if not revision:
         raise ValidationError(REVISION_EMPTY)
+    if len(revision) > 30:
+        raise ValidationError(REVISION_TOO_LONG)
     procedure = Procedure.objects.select_for_update().get(pk=procedure.pk)
     if procedure.revisions.filter(revision=revision).exists():
         raise ValidationError(
@@ -683,6 +717,11 @@ def procedure_revision_record(
         )
     new = ProcedureRevision.objects.create(
         procedure=procedure, revision=revision, effective_on=effective_on
+    )
+    # Courses now certify the new revision: certificates issued or renewed
+    # from here on freeze it into their scope.
+    CompetenceScope.objects.filter(procedure_revision__procedure=procedure).update(
+        procedure_revision=new
     )
     note = _("%(procedure)s was revised to %(revision)s.") % {
         "procedure": procedure.code,
@@ -732,11 +771,13 @@ def _notify_renewal(credential_ids: list[int]) -> None:
     for credential in credentials:
         certificate = credential.certificate
         with translation.override(settings.LANGUAGE_CODE):
+            refresher = refresher_course_for(certificate.course)
             context = {
                 "certificate": certificate,
                 "credential": credential,
                 "verify_url": verify_url(certificate),
-                "course_url": _course_url(certificate.course),
+                "course_url": _course_url(refresher or certificate.course),
+                "refresher": refresher,
             }
             subject = render_to_string(
                 "credentials/email/renewal_subject.txt", context
@@ -752,3 +793,271 @@ def _course_url(course) -> str:
         return course.get_full_url() or ""
     except Exception:  # noqa: BLE001 - a page without a site has no URL
         return ""
+
+
+def refresher_course_for(course):
+    """The short refresher course named by one of ``course``'s scopes."""
+    scope = (
+        CompetenceScope.objects.filter(course=course, refresher_course__isnull=False)
+        .select_related("refresher_course")
+        .order_by("pk")
+        .first()
+    )
+    return scope.refresher_course if scope else None
+
+
+# --- refresher courses -------------------------------------------------------------
+
+
+def credential_renew_after_refresher(*, enrollment) -> list[Certificate]:
+    """The holder completed a refresher course: each current certificate of
+    theirs that needs renewal and whose course names that refresher is
+    re-issued (current scopes, so the current procedure revision) and
+    superseded. The new certificate's credential starts without a renewal
+    requirement. Returns the new certificates."""
+    from certificates.services import certificate_renew
+
+    from .models import CredentialEventKind
+
+    course_ids = CompetenceScope.objects.filter(
+        refresher_course_id=enrollment.course_id
+    ).values("course_id")
+    due = list(
+        Credential.objects.select_related("certificate").filter(
+            certificate__user_id=enrollment.user_id,
+            certificate__course_id__in=course_ids,
+            certificate__superseded_at__isnull=True,
+            certificate__revoked_at__isnull=True,
+            renewal_required_at__isnull=False,
+        )
+    )
+    renewed = []
+    for credential in due:
+        with transaction.atomic():
+            reason = _("Refresher course “%(course)s” completed.") % {
+                "course": enrollment.course.title
+            }
+            new = certificate_renew(certificate=credential.certificate, reason=reason)
+            new_credential = credential_issue(certificate=new)
+            _event(
+                credential,
+                CredentialEventKind.RENEWED,
+                note=_("Renewed by certificate %(serial)s: %(reason)s")
+                % {"serial": new.serial, "reason": reason},
+            )
+            logger.info(
+                "Credential %s renewed as %s after refresher course %s",
+                credential.pk,
+                new_credential.pk,
+                enrollment.course_id,
+            )
+        renewed.append(new)
+    return renewed
+
+
+# --- failed proficiency tests / interlaboratory comparisons ------------------------
+
+PROFICIENCY_NOT_ALLOWED = gettext_lazy(
+    "You may not record proficiency results for this company or scope."
+)
+PROFICIENCY_NOT_MEMBER = gettext_lazy(
+    "%(name)s is not a current member of %(company)s."
+)
+PROFICIENCY_NO_CREDENTIAL = gettext_lazy(
+    "%(name)s holds no current certificate covering this scope; nothing to suspend."
+)
+PROFICIENCY_DATE_FUTURE = gettext_lazy("The date of the test cannot be in the future.")
+PROFICIENCY_BAD_KIND = gettext_lazy(
+    "Choose proficiency test or interlaboratory comparison."
+)
+
+
+def _scope_label(scope: CompetenceScope) -> str:
+    snapshot = scope.snapshot()
+    return (
+        f"{snapshot['instrument_class']} {snapshot['range_min']}~"
+        f"{snapshot['range_max']} {snapshot['unit']} · "
+        f"{snapshot['procedure']}-{snapshot['revision']}"
+    )
+
+
+@transaction.atomic
+def proficiency_result_record(
+    *,
+    actor,
+    company,
+    user,
+    scope: CompetenceScope,
+    kind: str,
+    held_on,
+    note: str = "",
+):
+    """Record a failed PT/ILC: the person's credentials covering the scope are
+    suspended until a practical assessment passes. Holder and HR are e-mailed
+    after the commit. Refused (nothing changes) for another company's person,
+    a person without a certificate for the scope, a future date, or an actor
+    who may not record for this company and scope."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from organizations.models import Membership
+
+    from .models import ProficiencyKind, ProficiencyResult
+    from .permissions import can_record_proficiency_result
+
+    if not can_record_proficiency_result(actor, company=company, scope=scope):
+        raise PermissionDenied(PROFICIENCY_NOT_ALLOWED)
+    if kind not in ProficiencyKind.values:
+        raise ValidationError(PROFICIENCY_BAD_KIND)
+    if held_on > timezone.localdate():
+        raise ValidationError(PROFICIENCY_DATE_FUTURE)
+    if not Membership.objects.active().filter(company=company, user=user).exists():
+        raise ValidationError(
+            PROFICIENCY_NOT_MEMBER % {"name": user.name, "company": company.name}
+        )
+    certificates = list(
+        Certificate.objects.current()
+        .select_for_update()
+        .filter(user=user, course_id=scope.course_id, revoked_at__isnull=True)
+    )
+    if not certificates:
+        raise ValidationError(PROFICIENCY_NO_CREDENTIAL % {"name": user.name})
+    result = ProficiencyResult.objects.create(
+        user=user,
+        company=company,
+        scope=scope,
+        kind=kind,
+        held_on=held_on,
+        note=(note or "").strip(),
+        recorded_by=actor,
+    )
+    # The public reason names the test and the scope; the note stays internal.
+    reason = _(
+        "%(kind)s of %(date)s not passed (%(scope)s); suspended until a "
+        "practical assessment passes."
+    ) % {
+        "kind": ProficiencyKind(kind).label,
+        "date": held_on.isoformat(),
+        "scope": _scope_label(scope),
+    }
+    suspended = []
+    for certificate in certificates:
+        credential = credential_issue(certificate=certificate)
+        result.credentials.add(credential)
+        if credential.suspended_at is None:
+            credential_suspend(actor=actor, credential=credential, reason=reason)
+            suspended.append(credential.pk)
+    result_id = result.pk
+    if suspended:
+        transaction.on_commit(
+            lambda: _notify_proficiency(result_id, "suspended", suspended)
+        )
+    logger.info(
+        "Proficiency result %s for user %s: %s credential(s) suspended",
+        result.pk,
+        user.pk,
+        len(suspended),
+    )
+    return result
+
+
+def _assessment_counts_for(assessment, result) -> bool:
+    """A passed assessment counts for a result when its visit topic belongs to
+    the scope's course (a course requirement or a related course); a course
+    linked to no topic accepts any passed practical assessment."""
+    from dispatch.models import CourseVisitRequirement, MetrologyTopic
+
+    course_id = result.scope.course_id
+    topic_ids = set(
+        CourseVisitRequirement.objects.filter(course_id=course_id).values_list(
+            "topic_id", flat=True
+        )
+    ) | set(
+        MetrologyTopic.objects.filter(related_courses__id=course_id).values_list(
+            "pk", flat=True
+        )
+    )
+    return not topic_ids or assessment.visit.topic_id in topic_ids
+
+
+@transaction.atomic
+def proficiency_resolve_by_assessment(*, assessment) -> list[int]:
+    """A practical assessment passed: the person's open failures it counts for
+    are resolved and credentials with no other open failure are reinstated
+    (logged, holder and HR e-mailed after the commit). Returns the ids of the
+    reinstated credentials."""
+    from .models import ProficiencyResult
+
+    if not assessment.passed:
+        return []
+    open_results = list(
+        ProficiencyResult.objects.select_for_update()
+        .select_related("scope")
+        .filter(
+            user_id=assessment.user_id,
+            resolved_at__isnull=True,
+            recorded_at__lte=assessment.recorded_at,
+        )
+    )
+    resolved = [r for r in open_results if _assessment_counts_for(assessment, r)]
+    if not resolved:
+        return []
+    now = timezone.now()
+    for result in resolved:
+        result.resolved_at = now
+        result.resolved_by_assessment = assessment
+        result.save(update_fields=["resolved_at", "resolved_by_assessment"])
+    note = _("Practical assessment passed on %(date)s.") % {
+        "date": timezone.localdate(assessment.recorded_at).isoformat()
+    }
+    reinstated = []
+    credentials = Credential.objects.filter(
+        proficiency_results__in=resolved, suspended_at__isnull=False
+    ).distinct()
+    for credential in credentials:
+        if credential.proficiency_results.filter(resolved_at__isnull=True).exists():
+            continue
+        credential_reinstate(
+            actor=assessment.recorded_by, credential=credential, note=note
+        )
+        reinstated.append(credential.pk)
+    if reinstated:
+        result_id = resolved[0].pk
+        transaction.on_commit(
+            lambda: _notify_proficiency(result_id, "reinstated", reinstated)
+        )
+    return reinstated
+
+
+def _notify_proficiency(result_id: int, what: str, credential_ids: list[int]) -> None:
+    from django.core.mail import EmailMultiAlternatives
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from certificates.services import _reminder_recipients
+
+    from .models import ProficiencyResult
+
+    result = ProficiencyResult.objects.select_related(
+        "scope__procedure_revision__procedure"
+    ).get(pk=result_id)
+    credentials = Credential.objects.select_related("certificate__user").filter(
+        pk__in=credential_ids
+    )
+    for credential in credentials:
+        certificate = credential.certificate
+        with translation.override(settings.LANGUAGE_CODE):
+            context = {
+                "result": result,
+                "what": what,
+                "certificate": certificate,
+                "credential": credential,
+                "scope": _scope_label(result.scope),
+                "verify_url": verify_url(certificate),
+            }
+            subject = render_to_string(
+                "credentials/email/proficiency_subject.txt", context
+            ).strip()
+            body = render_to_string("credentials/email/proficiency_body.txt", context)
+        EmailMultiAlternatives(
+            subject=subject, body=body, to=_reminder_recipients(certificate)
+        ).send()

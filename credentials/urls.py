@@ -16,6 +16,16 @@ urlpatterns = [
     path("credentials/verify", views.verify, name="verify"),
     path("credentials/verify.json", views.verify_api, name="verify_api"),
     path(
+        "credentials/proficiency/",
+        views.proficiency_companies,
+        name="proficiency_companies",
+    ),
+    path(
+        "credentials/company/<int:company_id>/proficiency/",
+        views.company_proficiency,
+        name="company_proficiency",
+    ),
+    path(
         "credentials/<int:certificate_id>/credential.json",
         views.download_json,
         name="download_json",

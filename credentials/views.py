@@ -190,3 +190,87 @@ def _token_from_body(request) -> str:
             return str(data.get("credential") or data.get("token") or "")
         return ""
     return body
+
+
+# --- failed proficiency tests -----------------------------------------------------
+
+
+def _proficiency_company(request, company_id: int):
+    from organizations.models import Company
+
+    from .permissions import can_record_proficiency_for_company
+
+    company = get_object_or_404(Company, pk=company_id)
+    if not can_record_proficiency_for_company(request.user, company):
+        raise PermissionDenied
+    return company
+
+
+@login_required
+def proficiency_companies(request):
+    """The companies whose people the user may record proficiency failures for."""
+    from .selectors import proficiency_company_list_for_user
+
+    companies = proficiency_company_list_for_user(user=request.user)
+    if not companies:
+        raise PermissionDenied
+    return render(
+        request, "credentials/proficiency_companies.html", {"companies": companies}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def company_proficiency(request, company_id: int):
+    """List a company's recorded PT/ILC failures and record a new one."""
+    from django.contrib import messages
+    from django.core.exceptions import ValidationError
+    from django.shortcuts import redirect
+
+    from .forms import ProficiencyResultForm
+    from .selectors import (
+        proficiency_people_for,
+        proficiency_result_list_for_company,
+        proficiency_scopes_for,
+    )
+
+    company = _proficiency_company(request, company_id)
+    form = ProficiencyResultForm(
+        request.POST or None,
+        people=proficiency_people_for(user=request.user, company=company),
+        scopes=proficiency_scopes_for(user=request.user, company=company),
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                result = services.proficiency_result_record(
+                    actor=request.user,
+                    company=company,
+                    user=data["person"],
+                    scope=data["scope"],
+                    kind=data["kind"],
+                    held_on=data["held_on"],
+                    note=data["note"],
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Recorded. %(count)s certificate(s) of %(name)s are "
+                        "suspended until a practical assessment passes."
+                    )
+                    % {"count": result.credentials.count(), "name": result.user.name},
+                )
+                return redirect("credentials:company_proficiency", company.pk)
+        status = 400
+    results = proficiency_result_list_for_company(user=request.user, company=company)
+    return render(
+        request,
+        "credentials/company_proficiency.html",
+        {"company": company, "form": form, "results": results[:100]},
+        status=status,
+    )

@@ -41,3 +41,12 @@ def jjg52(db):
     )
     ProcedureRevision.objects.create(procedure=procedure, revision="2013")
     return procedure
+
+
+@pytest.fixture
+def scoped_credential(jjg52, course, certificate):
+    """The learner's credential with the JJG 52-2013 scope frozen in."""
+    from .test_scopes import _scope
+
+    _scope(course)
+    return services.credential_issue(certificate=certificate)

@@ -6,15 +6,7 @@ from django.urls import reverse
 from credentials import services
 from credentials.models import CredentialEvent, ProcedureRevision
 
-from .test_scopes import _scope
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def scoped_credential(jjg52, course, certificate):
-    _scope(course)
-    return services.credential_issue(certificate=certificate)
 
 
 def test_revision_marks_renewal_required_and_notifies(

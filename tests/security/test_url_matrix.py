@@ -474,6 +474,40 @@ MATRIX: dict[str, list[Case]] = {
             get=only("hr_b", *STAFF),
         ),
     ],
+    # --- credentials: failed proficiency tests (branch h-cred-verify) ----------------
+    "credentials:proficiency_companies": [
+        Case("-", get=only("hr_a", "hr_b", "expert", *STAFF)),
+    ],
+    "credentials:company_proficiency": [
+        # The matrix world has no competence scope, so every POST is refused
+        # with a form error (400) and changes nothing; who may open it is the
+        # point here (tests/credentials/test_proficiency.py records for real).
+        Case(
+            "a (partner SME of the expert's lead enterprise)",
+            _company("a"),
+            get=only("hr_a", "expert", *STAFF),
+            post=roles(
+                {"hr_a": REFUSED, "expert": REFUSED, **dict.fromkeys(STAFF, REFUSED)}
+            ),
+            data=lambda m: {"person": m.world.learner.pk, "scope": 1, "kind": "pt"},
+        ),
+        Case(
+            "b (unrelated SME)",
+            _company("b"),
+            get=only("hr_b", *STAFF),
+            post=roles({"hr_b": REFUSED, **dict.fromkeys(STAFF, REFUSED)}),
+            data=lambda m: {
+                "person": m.world.other_learner.pk,
+                "scope": 1,
+                "kind": "pt",
+            },
+        ),
+        Case(
+            "partner lead enterprise (the expert's own)",
+            _company("p"),
+            get=only("expert", *STAFF),
+        ),
+    ],
     # --- dispatch ----------------------------------------------------------------
     "dispatch:my_visits": [Case("-", get=only("expert"))],
     "dispatch:our_visits": [Case("-", get=only("hr_a", "hr_b"))],
