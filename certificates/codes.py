@@ -102,3 +102,24 @@ def format_serial(prefix: str, year: int, number: int) -> str:
 def normalize_serial(raw: str) -> str:
     text = _SEPARATORS.sub("-", (raw or "").strip().upper()).strip("-")
     return text
+
+
+# --- lists of codes (bulk check) ---------------------------------------------------
+
+_ITEM_SEPARATORS = re.compile(r"[\r\n,;，；、]+")
+
+
+def split_codes(text: str) -> list[str]:
+    """Codes as typed, from a pasted list: one per line, or separated by
+    commas, semicolons or spaces. A piece that is one code written in groups
+    (``7K3F 9XQ2 HT6M Q``) stays one code."""
+    codes: list[str] = []
+    for item in _ITEM_SEPARATORS.split(text or ""):
+        item = item.strip()
+        if not item:
+            continue
+        if len(_SEPARATORS.sub("", item)) == CODE_LENGTH or " " not in item:
+            codes.append(item)
+        else:
+            codes.extend(part for part in item.split() if part)
+    return codes
