@@ -297,7 +297,9 @@ def verify_bulk(request):
         if not _bulk_allowed(client):
             _bulk_rate_limited(client)
             context["error"] = RATE_LIMITED
-            response = render(request, "certificates/verify_bulk.html", context, 429)
+            response = render(
+                request, "certificates/verify_bulk.html", context, status=429
+            )
             response["Retry-After"] = "60"
             return _noindex(response)
         if form.is_valid():
@@ -316,7 +318,9 @@ def verify_bulk(request):
                 }
         else:
             status = 400
-    return _noindex(render(request, "certificates/verify_bulk.html", context, status))
+    return _noindex(
+        render(request, "certificates/verify_bulk.html", context, status=status)
+    )
 
 
 def _bulk_row_json(request, row) -> dict:
