@@ -58,15 +58,21 @@ def generate_code() -> str:
     return payload + _check_symbol(payload)
 
 
-def normalize_code(raw: str) -> str:
-    """Canonical form of what a person typed; raises CodeError when invalid."""
+def clean_code(raw: str) -> str:
+    """What a person typed without separators, in upper case, with full-width
+    characters folded and O/I/L read as 0/1; not checked."""
     text = _SEPARATORS.sub("", (raw or "").strip()).upper()
     # Full-width letters and digits typed with a Chinese input method.
     text = "".join(
         chr(ord(char) - 0xFEE0) if 0xFF01 <= ord(char) <= 0xFF5E else char
         for char in text
     ).upper()
-    text = text.translate(_TRANSLATE)
+    return text.translate(_TRANSLATE)
+
+
+def normalize_code(raw: str) -> str:
+    """Canonical form of what a person typed; raises CodeError when invalid."""
+    text = clean_code(raw)
     if not text:
         raise CodeError(CODE_EMPTY)
     for char in text:

@@ -765,7 +765,8 @@ class BulkStatus:
 @dataclass
 class BulkRow:
     typed: str
-    code: str = ""
+    code: str = ""  # normalised; empty when the input is not a valid code
+    cleaned: str = ""  # as far as it could be normalised (shown for typos)
     status: str = ""
     certificate: Certificate | None = None
     error: str = ""
@@ -774,7 +775,11 @@ class BulkRow:
     def code_display(self) -> str:
         from .codes import format_code
 
-        return format_code(self.code) if self.code else ""
+        if self.code:
+            return format_code(self.code)
+        if self.status == BulkStatus.TYPO:
+            return format_code(self.cleaned)
+        return ""
 
     @property
     def status_label(self) -> str:
@@ -802,7 +807,7 @@ def certificate_verify_codes(*, raw_codes: list[str], client: str) -> list[BulkR
     """Check up to BULK_MAX_CODES codes: one lookup query and one insert of
     the log rows, whatever the number of codes. More codes (or none) are
     refused with a ValidationError before anything is looked up or logged."""
-    from .codes import CODE_CHECK_FAILED
+    from .codes import CODE_CHECK_FAILED, clean_code
 
     raw_codes = [c for c in raw_codes if c and c.strip()]
     if not raw_codes:
@@ -819,6 +824,7 @@ def certificate_verify_codes(*, raw_codes: list[str], client: str) -> list[BulkR
             row.code = normalize_code(typed)
         except CodeError as error:
             row.error = str(error.message)
+            row.cleaned = clean_code(typed)[:20]
             row.status = (
                 BulkStatus.TYPO
                 if str(error.message) == str(CODE_CHECK_FAILED)

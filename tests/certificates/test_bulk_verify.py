@@ -110,6 +110,7 @@ def test_status_table(client, certs):
     ]
     assert rows[0].typed == lines[0] and rows[0].code == certs["valid"].code
     assert rows[-1].typed == certs["valid"].code.lower()  # as typed
+    assert rows[7].code == "" and rows[7].code_display == format_code(typo)
     html = response.content.decode()
     for cert in certs.values():
         assert reverse("certificates:verify_code", args=[cert.code]) in html
