@@ -267,3 +267,18 @@ def test_auditor_view_query_count_does_not_grow(
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get(url)
     assert len(response.context["rows"]) == 27
+
+
+def test_certificates_earned_at_another_company_stay_there(
+    client, world, course, holders
+):
+    """A person employed by A and B whose certificate was issued at B: A's
+    auditor sees nothing of it (nor the person, who holds nothing at A)."""
+    both = MembershipFactory(company=world.other_sme).user
+    MembershipFactory(company=world.partner_sme, user=both)
+    _user, cert = _holder(world, course, world.other_sme, user=both)
+    _link, token = _create(world)
+    response = client.get(reverse("hr:auditor_view", args=[token]))
+    ids = {row.membership.user_id for row in response.context["rows"]}
+    assert both.pk not in ids
+    assert cert.code not in response.content.decode()
