@@ -58,15 +58,21 @@ def generate_code() -> str:
     return payload + _check_symbol(payload)
 
 
-def normalize_code(raw: str) -> str:
-    """Canonical form of what a person typed; raises CodeError when invalid."""
+def clean_code(raw: str) -> str:
+    """What a person typed without separators, in upper case, with full-width
+    characters folded and O/I/L read as 0/1; not checked."""
     text = _SEPARATORS.sub("", (raw or "").strip()).upper()
     # Full-width letters and digits typed with a Chinese input method.
     text = "".join(
         chr(ord(char) - 0xFEE0) if 0xFF01 <= ord(char) <= 0xFF5E else char
         for char in text
     ).upper()
-    text = text.translate(_TRANSLATE)
+    return text.translate(_TRANSLATE)
+
+
+def normalize_code(raw: str) -> str:
+    """Canonical form of what a person typed; raises CodeError when invalid."""
+    text = clean_code(raw)
     if not text:
         raise CodeError(CODE_EMPTY)
     for char in text:
@@ -102,3 +108,24 @@ def format_serial(prefix: str, year: int, number: int) -> str:
 def normalize_serial(raw: str) -> str:
     text = _SEPARATORS.sub("-", (raw or "").strip().upper()).strip("-")
     return text
+
+
+# --- lists of codes (bulk check) ---------------------------------------------------
+
+_ITEM_SEPARATORS = re.compile(r"[\r\n,;，；、]+")
+
+
+def split_codes(text: str) -> list[str]:
+    """Codes as typed, from a pasted list: one per line, or separated by
+    commas, semicolons or spaces. A piece that is one code written in groups
+    (``7K3F 9XQ2 HT6M Q``) stays one code."""
+    codes: list[str] = []
+    for item in _ITEM_SEPARATORS.split(text or ""):
+        item = item.strip()
+        if not item:
+            continue
+        if len(_SEPARATORS.sub("", item)) == CODE_LENGTH or " " not in item:
+            codes.append(item)
+        else:
+            codes.extend(part for part in item.split() if part)
+    return codes

@@ -81,3 +81,18 @@ class CompanyCertificateFilterForm(forms.Form):
             "issued_to": data.get("issued_to"),
             "status": data.get("status", ""),
         }
+
+
+class BulkVerifyForm(forms.Form):
+    codes = forms.CharField(
+        label=_("Verification codes"),
+        widget=forms.Textarea(
+            attrs={
+                "rows": 12,
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "placeholder": "7K3F-9XQ2-HT6M-Q\n4D2M-8RTA-0JKQ-W",
+            }
+        ),
+        help_text=_("Up to 200 codes, one per line or separated by commas or spaces."),
+    )

@@ -15,13 +15,20 @@ def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
-def allow(client: str) -> bool:
-    """At most CERTIFICATES_VERIFY_RATE_LIMIT verifications per window."""
-    limit, window = getattr(settings, "CERTIFICATES_VERIFY_RATE_LIMIT", (30, 60))
+def allow(
+    client: str,
+    *,
+    name: str = "verify",
+    setting: str = "CERTIFICATES_VERIFY_RATE_LIMIT",
+    default: tuple[int, int] = (30, 60),
+) -> bool:
+    """At most CERTIFICATES_VERIFY_RATE_LIMIT verifications per window (or the
+    limit in ``setting``, counted separately under ``name``)."""
+    limit, window = getattr(settings, setting, default)
     if not limit:
         return True
     bucket = int(time.time() // window)
-    key = f"certificates:verify:{client}:{bucket}"
+    key = f"certificates:{name}:{client}:{bucket}"
     if cache.add(key, 1, timeout=window + 5):
         return True
     try:

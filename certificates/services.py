@@ -774,3 +774,139 @@ def certificate_issue_missing() -> int:
         if certificate_issue_for_enrollment(enrollment=enrollment) is not None:
             issued += 1
     return issued
+
+
+# --- bulk code check ------------------------------------------------------------
+
+BULK_MAX_CODES = 200
+BULK_EMPTY = _("Paste at least one verification code.")
+BULK_TOO_MANY = _(
+    "You entered %(count)s codes; at most %(max)s can be checked at once. "
+    "Nothing was looked up: split the list and check it in parts."
+)
+
+
+class BulkStatus:
+    VALID = "valid"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    SUPERSEDED = "superseded"
+    RENEWAL = "renewal_required"
+    SUSPENDED = "suspended"
+    UNKNOWN = "unknown"
+    TYPO = "typo"
+    INVALID = "invalid"
+
+    LABELS = {
+        VALID: _("Valid"),
+        EXPIRED: _("Expired"),
+        REVOKED: _("Revoked"),
+        SUPERSEDED: _("Superseded"),
+        RENEWAL: _("Renewal required"),
+        SUSPENDED: _("Suspended"),
+        UNKNOWN: _("Unknown code"),
+        TYPO: _("Typing error"),
+        INVALID: _("Not a verification code"),
+    }
+
+
+@dataclass
+class BulkRow:
+    typed: str
+    code: str = ""  # normalised; empty when the input is not a valid code
+    cleaned: str = ""  # as far as it could be normalised (shown for typos)
+    status: str = ""
+    certificate: Certificate | None = None
+    error: str = ""
+
+    @property
+    def code_display(self) -> str:
+        from .codes import format_code
+
+        if self.code:
+            return format_code(self.code)
+        if self.status == BulkStatus.TYPO:
+            return format_code(self.cleaned)
+        return ""
+
+    @property
+    def status_label(self) -> str:
+        return str(BulkStatus.LABELS[self.status])
+
+
+def bulk_status_of(certificate: Certificate, today=None) -> str:
+    """Certificate status plus the credential's suspension / renewal marks."""
+    from .models import CertificateStatus
+
+    status = certificate.status_on(today)
+    if status in (CertificateStatus.REVOKED, CertificateStatus.SUPERSEDED):
+        return status
+    credential = getattr(certificate, "credential", None)
+    if credential is not None and credential.suspended_at:
+        return BulkStatus.SUSPENDED
+    if status == CertificateStatus.EXPIRED:
+        return status
+    if credential is not None and credential.renewal_required_at:
+        return BulkStatus.RENEWAL
+    return status
+
+
+def certificate_verify_codes(*, raw_codes: list[str], client: str) -> list[BulkRow]:
+    """Check up to BULK_MAX_CODES codes: one lookup query and one insert of
+    the log rows, whatever the number of codes. More codes (or none) are
+    refused with a ValidationError before anything is looked up or logged."""
+    from .codes import CODE_CHECK_FAILED, clean_code
+
+    raw_codes = [c for c in raw_codes if c and c.strip()]
+    if not raw_codes:
+        raise ValidationError(BULK_EMPTY, code="empty")
+    if len(raw_codes) > BULK_MAX_CODES:
+        raise ValidationError(
+            BULK_TOO_MANY % {"count": len(raw_codes), "max": BULK_MAX_CODES},
+            code="too_many",
+        )
+    rows = []
+    for typed in raw_codes:
+        row = BulkRow(typed=typed[:60])
+        try:
+            row.code = normalize_code(typed)
+        except CodeError as error:
+            row.error = str(error.message)
+            row.cleaned = clean_code(typed)[:20]
+            row.status = (
+                BulkStatus.TYPO
+                if str(error.message) == str(CODE_CHECK_FAILED)
+                else BulkStatus.INVALID
+            )
+        rows.append(row)
+    codes = {row.code for row in rows if row.code}
+    found = {
+        c.code: c
+        for c in Certificate.objects.filter(code__in=codes).select_related(
+            "credential", "replaced_by"
+        )
+    }
+    today = timezone.localdate()
+    logs = []
+    for row in rows:
+        if row.code:
+            row.certificate = found.get(row.code)
+            if row.certificate is None:
+                row.status = BulkStatus.UNKNOWN
+                result = VerificationResult.NOT_FOUND
+            else:
+                row.status = bulk_status_of(row.certificate, today)
+                result = row.certificate.status_on(today)
+        else:
+            result = VerificationResult.INVALID
+        logs.append(
+            VerificationLog(
+                client=client,
+                method="bulk",
+                query=(row.code or row.typed)[:40],
+                result=result,
+                certificate=row.certificate,
+            )
+        )
+    VerificationLog.objects.bulk_create(logs)
+    return rows

@@ -24,3 +24,9 @@ urlpatterns = [
         name="company_zip",
     ),
 ]
+
+# Bulk code check (issue 9): a status table for up to 200 codes.
+urlpatterns += [
+    path("verify/bulk", views.verify_bulk, name="verify_bulk"),
+    path("verify/bulk.json", views.verify_bulk_json, name="verify_bulk_json"),
+]

@@ -14,6 +14,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from organizations.models import Company
@@ -291,3 +292,174 @@ def company_certificates_zip(request, company_id: int):
     response["Cache-Control"] = "private, no-store"
     response["X-Accel-Buffering"] = "no"
     return response
+
+
+# --- bulk code check (public) ---------------------------------------------------
+
+
+def _bulk_allowed(client: str) -> bool:
+    """Bulk checks have their own, smaller budget per client (a request may
+    hold 200 codes)."""
+    return ratelimit.allow(
+        client,
+        name="bulk",
+        setting="CERTIFICATES_BULK_VERIFY_RATE_LIMIT",
+        default=(10, 60),
+    )
+
+
+def _bulk_rate_limited(client: str):
+    verification_record(
+        client=client,
+        method="bulk",
+        query="",
+        result=VerificationResult.RATE_LIMITED,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def verify_bulk(request):
+    """Paste up to 200 codes, get a status table."""
+    from django.core.exceptions import ValidationError
+
+    from .codes import split_codes
+    from .forms import BulkVerifyForm
+    from .services import BulkStatus, certificate_verify_codes
+
+    form = BulkVerifyForm(request.POST or None)
+    context = {"form": form, "rows": None, "labels": BulkStatus.LABELS}
+    status = 200
+    if request.method == "POST":
+        client = client_key(ratelimit.client_ip(request))
+        if not _bulk_allowed(client):
+            _bulk_rate_limited(client)
+            context["error"] = RATE_LIMITED
+            response = render(
+                request, "certificates/verify_bulk.html", context, status=429
+            )
+            response["Retry-After"] = "60"
+            return _noindex(response)
+        if form.is_valid():
+            try:
+                rows = certificate_verify_codes(
+                    raw_codes=split_codes(form.cleaned_data["codes"]), client=client
+                )
+            except ValidationError as error:
+                context["error"] = " ".join(error.messages)
+                status = 400
+            else:
+                context["rows"] = rows
+                context["summary"] = {
+                    key: sum(1 for r in rows if r.status == key)
+                    for key in BulkStatus.LABELS
+                }
+        else:
+            status = 400
+    return _noindex(
+        render(request, "certificates/verify_bulk.html", context, status=status)
+    )
+
+
+def _bulk_row_json(request, row) -> dict:
+    from .services import BulkStatus
+
+    certificate = row.certificate
+    data = {
+        "input": row.typed,
+        "code": row.code_display or None,
+        "status": row.status,
+        "status_label": str(BulkStatus.LABELS[row.status]),
+        "error": row.error or None,
+        "holder": None,
+        "course": None,
+        "valid_until": None,
+        "url": None,
+    }
+    if certificate is not None:
+        data.update(
+            holder=certificate.holder_name,
+            course=certificate.course_title,
+            serial=certificate.serial,
+            valid_until=(
+                certificate.valid_until.isoformat() if certificate.valid_until else None
+            ),
+            url=request.build_absolute_uri(verify_path(certificate.code)),
+        )
+    return data
+
+
+def verify_path(code: str) -> str:
+    from django.urls import reverse
+
+    return reverse("certificates:verify_code", args=[code])
+
+
+def _bulk_codes_from_body(request) -> list[str] | None:
+    """``{"codes": ["…", …]}`` or ``{"codes": "text"}`` as JSON, or the text
+    as the raw body / form field ``codes``; None when unreadable."""
+    import json
+
+    from .codes import split_codes
+
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return None
+        codes = data.get("codes") if isinstance(data, dict) else None
+        if isinstance(codes, str):
+            return split_codes(codes)
+        if isinstance(codes, list) and all(isinstance(c, str) for c in codes):
+            return [c.strip() for c in codes if c.strip()]
+        return None
+    if request.content_type in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        return split_codes(request.POST.get("codes", ""))
+    try:
+        return split_codes(request.body.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["POST"])
+def verify_bulk_json(request):
+    """JSON API of the bulk check: 200 with ``results``; 400 unreadable, empty
+    or more than 200 codes (nothing looked up); 429 rate limited."""
+    from django.core.exceptions import ValidationError
+    from django.http import JsonResponse
+
+    from .services import BULK_MAX_CODES, certificate_verify_codes
+
+    client = client_key(ratelimit.client_ip(request))
+    if not _bulk_allowed(client):
+        _bulk_rate_limited(client)
+        response = JsonResponse({"error": str(RATE_LIMITED)}, status=429)
+        response["Retry-After"] = "60"
+        return _noindex(response)
+    codes = _bulk_codes_from_body(request)
+    if codes is None:
+        return _noindex(
+            JsonResponse(
+                {"error": _('Send JSON {"codes": ["…"]} or the codes as plain text.')},
+                status=400,
+            )
+        )
+    try:
+        rows = certificate_verify_codes(raw_codes=codes, client=client)
+    except ValidationError as error:
+        return _noindex(
+            JsonResponse(
+                {"error": " ".join(error.messages), "max": BULK_MAX_CODES}, status=400
+            )
+        )
+    return _noindex(
+        JsonResponse(
+            {"count": len(rows), "results": [_bulk_row_json(request, r) for r in rows]},
+            json_dumps_params={"ensure_ascii": False},
+        )
+    )

@@ -17,6 +17,9 @@ from organizations.models import Company, Membership, Role
 from users.models import User
 
 HR_EMAIL = "hr@hengzhun.demo.academy.cn"
+COMPANY_NAME = "苏州恒准压力仪表有限公司"
+AUDITOR_LABEL = "ISO/IEC 17025 内部审核 2026（演示）"
+AUDITOR_DAYS = 60
 
 EMPLOYEES = [
     # e-mail local part, name, employee number, department
@@ -45,7 +48,7 @@ def load(*, stdout) -> None:
     from .services import assignment_create, bulk_import_apply, bulk_import_preview
 
     hr = User.objects.filter(email=HR_EMAIL).first()
-    company = Company.objects.filter(name="苏州恒准压力仪表有限公司").first()
+    company = Company.objects.filter(name=COMPANY_NAME).first()
     if hr is None or company is None:
         stdout.write("  hr: demo HR user or company missing; skipped")
         return
@@ -123,4 +126,61 @@ def load(*, stdout) -> None:
                 bulk_import_apply(bulk_import=bulk, confirmed_by=hr)
             else:
                 bulk.delete()
+        _auditor_link(hr=hr, company=company)
     stdout.write(f"  hr: {created} employees added; assignments and invitations ready")
+    stdout.write("  hr: auditor link for 恒准仪表 ready (URL printed at the end)")
+
+
+def demo_auditor_token() -> str:
+    """The demo link's token, derived from SECRET_KEY so that every run (and
+    the summary printed at the end) knows the URL while only its hash is
+    stored. Real links get random tokens."""
+    import base64
+    import hashlib
+    import hmac
+
+    from django.conf import settings
+
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), b"hr-demo-auditor-link", hashlib.sha256
+    ).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def _auditor_link(*, hr, company):
+    """One active auditor link for the demo SME (re-activated when a later
+    run finds it expired or revoked)."""
+    from .models import AuditorLink
+    from .services import auditor_link_create, auditor_token_hash
+
+    token = demo_auditor_token()
+    expires_on = timezone.localdate() + timedelta(days=AUDITOR_DAYS)
+    link = AuditorLink.objects.filter(token_hash=auditor_token_hash(token)).first()
+    if link is None:
+        auditor_link_create(
+            created_by=hr,
+            company=company,
+            label=AUDITOR_LABEL,
+            expires_on=expires_on,
+            token=token,
+        )
+    elif not link.is_active:
+        AuditorLink.objects.filter(pk=link.pk).update(
+            expires_on=expires_on, revoked_at=None, revoked_by=None
+        )
+
+
+def summary_lines() -> list[str]:
+    """Printed by ``load_demo`` after the demo accounts."""
+    from .models import AuditorLink
+    from .services import auditor_link_url, auditor_token_hash
+
+    token = demo_auditor_token()
+    link = AuditorLink.objects.filter(token_hash=auditor_token_hash(token)).first()
+    if link is None or not link.is_active:
+        return []
+    return [
+        f"Auditor link of 恒准仪表 (read-only competence matrix, no login, valid "
+        f"until {link.expires_on:%Y-%m-%d}):",
+        f"  {auditor_link_url(token)}",
+    ]

@@ -3,7 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import ExportFormat, ExportKind
-from .selectors import SORTS, CellStatus
+from .selectors import SORTS, CellStatus, CompetenceStatus
 from .tabular import max_import_bytes
 
 
@@ -104,3 +104,53 @@ class DigestPreferenceForm(forms.Form):
     weekly_digest = forms.BooleanField(
         label=_("Send me the weekly HR digest by e-mail"), required=False
     )
+
+
+class CompetenceFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    department = forms.ChoiceField(label=_("Department"), required=False)
+    scope = forms.ChoiceField(label=_("Scope"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+
+    def __init__(self, *args, departments=(), columns=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].choices = [("", _("All departments"))] + [
+            (name, name) for name in departments
+        ]
+        self.fields["scope"].choices = [("", _("All scopes"))] + [
+            (c.key, c.label) for c in columns
+        ]
+        self.fields["status"].choices = [("", _("Any status"))] + [
+            (key, CompetenceStatus.LABELS[key]) for key in CompetenceStatus.FILTERABLE
+        ]
+
+    def filters(self) -> dict:
+        if not self.is_valid():
+            return {}
+        return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+
+
+class AuditorLinkForm(forms.Form):
+    label = forms.CharField(
+        label=_("Label"),
+        max_length=200,
+        help_text=_("Who and what the link is for, e.g. “ISO/IEC 17025 audit 2026”."),
+    )
+    expires_on = forms.DateField(
+        label=_("Valid until"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_(
+            "Required; at most 90 days from today. The link stops working "
+            "after this day."
+        ),
+    )
+    scopes = forms.MultipleChoiceField(
+        label=_("Limit to these scopes"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Leave all unticked to show every scope."),
+    )
+
+    def __init__(self, *args, columns=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["scopes"].choices = [(c.key, c.label) for c in columns]

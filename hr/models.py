@@ -144,6 +144,7 @@ class DigestLog(models.Model):
 class ExportKind(models.TextChoices):
     MATRIX = "matrix", _("Employee × course matrix")
     HOURS = "hours", _("Training-hours report")
+    COMPETENCE = "competence", _("Competence matrix")
 
 
 class ExportFormat(models.TextChoices):
@@ -246,3 +247,108 @@ class BulkImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_status_display()})"
+
+
+# --- auditor links --------------------------------------------------------------------
+
+
+class AuditorLinkQuerySet(models.QuerySet):
+    def for_user(self, user) -> AuditorLinkQuerySet:
+        """Links ``user`` may see and revoke: HR of the company, coordinators."""
+        from organizations.models import Role
+        from organizations.permissions import companies_with_role, is_coordinator
+
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        if is_coordinator(user):
+            return self.all()
+        return self.filter(company_id__in=companies_with_role(user, Role.HR))
+
+
+class AuditorLink(models.Model):
+    """A time-limited, revocable read-only view of the company's competence
+    matrix for an external auditor. Only a SHA-256 hash of the token is
+    stored; the URL is shown once, when the link is created."""
+
+    company = models.ForeignKey(
+        "organizations.Company",
+        verbose_name=_("company"),
+        on_delete=models.CASCADE,
+        related_name="auditor_links",
+    )
+    label = models.CharField(
+        _("label"), max_length=200, help_text=_("e.g. ISO/IEC 17025 audit 2026")
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    scopes = models.JSONField(
+        _("limited to scopes"),
+        default=list,
+        blank=True,
+        help_text=_("Frozen scope snapshots (with their key); empty = all scopes."),
+    )
+    expires_on = models.DateField(_("valid until (inclusive)"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = AuditorLinkQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("auditor link")
+        verbose_name_plural = _("auditor links")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def scope_keys(self) -> list[str]:
+        return [scope["key"] for scope in self.scopes or [] if scope.get("key")]
+
+    def is_expired(self, today=None) -> bool:
+        return (today or timezone.localdate()) > self.expires_on
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and not self.is_expired()
+
+
+class AuditorAccessOutcome(models.TextChoices):
+    OK = "ok", _("Opened")
+    EXPIRED = "expired", _("Refused: expired")
+    REVOKED = "revoked", _("Refused: revoked")
+
+
+class AuditorAccess(models.Model):
+    """One request on an auditor link. The client is a keyed, daily-rotating
+    hash (as in the certificates ``VerificationLog``), never the address."""
+
+    wagtail_reference_index_ignore = True  # logs: keep inserts cheap
+
+    link = models.ForeignKey(
+        AuditorLink, on_delete=models.CASCADE, related_name="accesses"
+    )
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    client = models.CharField(max_length=32)
+    outcome = models.CharField(max_length=10, choices=AuditorAccessOutcome.choices)
+
+    class Meta:
+        verbose_name = _("auditor access")
+        verbose_name_plural = _("auditor accesses")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.link_id} {self.at:%Y-%m-%d %H:%M} {self.outcome}"

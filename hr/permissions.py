@@ -34,3 +34,16 @@ def can_download_export(user, job) -> bool:
     return job.requested_by_id is not None and can_view_company_people(
         user, job.company
     )
+
+
+def can_view_competence_matrix(user, company: Company) -> bool:
+    return can_view_company_people(user, company)
+
+
+def can_manage_auditor_links(user, company: Company) -> bool:
+    """HR of the company (and coordinators) create, see and revoke links."""
+    return can_invite_to_company(user, company)
+
+
+def can_manage_auditor_link(user, link) -> bool:
+    return can_manage_auditor_links(user, link.company)

@@ -15,6 +15,9 @@ from courses.models import EnrollmentStatus
 from .models import ExportFormat, ExportJob, ExportKind
 from .selectors import (
     company_courses,
+    company_scopes,
+    competence_iter,
+    competence_people,
     hours_count,
     hours_iter,
     matrix_iter,
@@ -133,6 +136,51 @@ def hours_table(job: ExportJob, progress) -> tuple[list[str], Iterator[list]]:
     return header, rows()
 
 
+def competence_columns(*, company, scope: str = ""):
+    """The competence matrix columns, limited to ``scope`` when it is one."""
+    columns = company_scopes(company=company)
+    if scope and any(c.key == scope for c in columns):
+        columns = [c for c in columns if c.key == scope]
+    return columns
+
+
+def competence_table(job: ExportJob, progress) -> tuple[list[str], Iterator[list]]:
+    f = job.filters
+    columns = competence_columns(company=job.company, scope=f.get("scope", ""))
+    people = competence_people(
+        company=job.company,
+        columns=columns,
+        department=f.get("department", ""),
+        search=f.get("q", ""),
+        sort=f.get("sort", "number"),
+        status=f.get("status", ""),
+    )
+    total = len(people) if isinstance(people, list) else people.count()
+    progress(0, total)
+    header = [_("Employee number"), _("Name"), _("Department")]
+    for column in columns:
+        header += [
+            column.label,
+            _("%(procedure)s valid until") % {"procedure": column.procedure_label},
+        ]
+
+    def rows():
+        items = competence_iter(company=job.company, people=people, columns=columns)
+        for index, row in enumerate(items, start=1):
+            values = [
+                row.membership.employee_number,
+                row.membership.user.get_full_name(),
+                row.membership.department,
+            ]
+            for cell in row.cells:
+                values += [cell.text, cell.valid_until]
+            if index % 250 == 0:
+                progress(index, None)
+            yield values
+
+    return header, rows()
+
+
 def build_export(*, job: ExportJob, path: Path) -> str:
     """Write the job's file to ``path``; returns the download file name."""
     from .services import export_progress
@@ -143,6 +191,9 @@ def build_export(*, job: ExportJob, path: Path) -> str:
     if job.kind == ExportKind.MATRIX:
         header, rows = matrix_table(job, progress)
         title = _("Training matrix")
+    elif job.kind == ExportKind.COMPETENCE:
+        header, rows = competence_table(job, progress)
+        title = _("Competence matrix")
     else:
         header, rows = hours_table(job, progress)
         title = _("Training hours")
@@ -150,6 +201,8 @@ def build_export(*, job: ExportJob, path: Path) -> str:
     name = f"{job.company.short_name or job.company.name}-{title}-{stamp}.{job.fmt}"
     if job.fmt == ExportFormat.XLSX:
         widths = [14, 12, 14] + [22, 12] * ((len(header) - 3) // 2)
+        if job.kind == ExportKind.COMPETENCE:
+            widths = [14, 12, 14] + [40, 14] * ((len(header) - 3) // 2)
         if job.kind == ExportKind.HOURS:
             widths = [14, 12, 14, 10, 30, 12, 12, 10, 10, 12, 12, 10, 24, 14]
         write_xlsx(path, header, rows, title=title, widths=widths)

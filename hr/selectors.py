@@ -868,3 +868,430 @@ def hours_count(*, people: QuerySet[Membership], course_id: int | None = None) -
     if course_id:
         enrollments = enrollments.filter(course_id=course_id)
     return enrollments.count()
+
+
+# --- competence matrix ----------------------------------------------------------------
+#
+# Columns are competence scopes: instrument class, quantity, range and unit,
+# accuracy class, procedure and revision. They come from the frozen
+# ``Credential.scopes`` of the current certificates of the company's people
+# ("held") and from the ``CompetenceScope`` rows of the courses they take or
+# were assigned ("targeted"). The authorisation level is what a cell shows:
+# the level the person holds for that scope.
+
+SCOPE_KEY_FIELDS = (
+    "instrument_class",
+    "quantity",
+    "range_min",
+    "range_max",
+    "unit",
+    "accuracy_class",
+    "procedure",
+    "revision",
+)
+LEVEL_ORDER = ("trainee", "supervised", "perform", "approve")
+
+
+def scope_key(scope: dict) -> str:
+    """A short stable key for a scope snapshot (URLs, filters, auditor links)."""
+    import hashlib
+    import json
+
+    text = json.dumps(
+        [str(scope.get(name) or "").strip() for name in SCOPE_KEY_FIELDS],
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+@dataclass
+class ScopeColumn:
+    key: str
+    instrument_class: str
+    quantity: str
+    range_min: str
+    range_max: str
+    unit: str
+    accuracy_class: str
+    procedure: str
+    revision: str
+    held: bool = False
+    targeted: bool = False
+
+    @classmethod
+    def from_snapshot(cls, scope: dict) -> ScopeColumn:
+        return cls(
+            key=scope.get("key") or scope_key(scope),
+            **{name: str(scope.get(name) or "") for name in SCOPE_KEY_FIELDS},
+        )
+
+    def snapshot(self) -> dict:
+        return {"key": self.key, **{n: getattr(self, n) for n in SCOPE_KEY_FIELDS}}
+
+    @property
+    def procedure_label(self) -> str:
+        return f"{self.procedure}-{self.revision}" if self.revision else self.procedure
+
+    @property
+    def range_label(self) -> str:
+        return f"{self.range_min}~{self.range_max} {self.unit}".strip()
+
+    @property
+    def label(self) -> str:
+        parts = [self.instrument_class, f"{self.quantity} {self.range_label}".strip()]
+        if self.accuracy_class:
+            parts.append(self.accuracy_class)
+        parts.append(self.procedure_label)
+        return " · ".join(p for p in parts if p)
+
+    @property
+    def sort_key(self) -> tuple:
+        return (self.procedure, self.revision, self.instrument_class, self.label)
+
+
+def _held_scope_snapshots(company: Company) -> Iterator[dict]:
+    from credentials.models import Credential
+
+    rows = (
+        Credential.objects.filter(
+            certificate__in=Certificate.objects.for_company(company).current()
+        )
+        .order_by()
+        .values_list("scopes", flat=True)
+        .distinct()
+    )
+    for scopes in rows:
+        yield from scopes or []
+
+
+def company_scopes(*, company: Company) -> list[ScopeColumn]:
+    """Every scope held (current certificates) or targeted (the company's
+    courses) in ``company``: three queries."""
+    from credentials.models import CompetenceScope
+
+    columns: dict[str, ScopeColumn] = {}
+    for scope in _held_scope_snapshots(company):
+        column = ScopeColumn.from_snapshot(scope)
+        columns.setdefault(column.key, column).held = True
+    course_ids = [c.pk for c in company_courses(company=company)]
+    for scope in CompetenceScope.objects.filter(
+        course_id__in=course_ids
+    ).select_related("procedure_revision__procedure"):
+        column = ScopeColumn.from_snapshot(scope.snapshot())
+        columns.setdefault(column.key, column).targeted = True
+    return sorted(columns.values(), key=lambda c: c.sort_key)
+
+
+class CompetenceStatus:
+    NONE = "none"
+    VALID = "valid"
+    EXPIRING = "expiring"
+    RENEWAL = "renewal_required"
+    EXPIRED = "expired"
+    SUSPENDED = "suspended"
+    REVOKED = "revoked"
+
+    LABELS = {
+        VALID: _("Valid"),
+        EXPIRING: _("Expiring within 90 days"),
+        RENEWAL: _("Renewal required"),
+        EXPIRED: _("Expired"),
+        SUSPENDED: _("Suspended"),
+        REVOKED: _("Revoked"),
+        NONE: _("None"),
+    }
+    # Best first: which certificate a cell shows when several cover a scope.
+    RANK = {VALID: 0, EXPIRING: 1, RENEWAL: 2, EXPIRED: 3, SUSPENDED: 4, REVOKED: 5}
+    FILTERABLE = [VALID, EXPIRING, RENEWAL, EXPIRED, SUSPENDED, REVOKED, NONE]
+
+
+_COMPETENCE_TEXTS: dict[str, dict[str, str]] = {}
+
+
+def _competence_texts() -> dict[str, str]:
+    language = get_language() or ""
+    texts = _COMPETENCE_TEXTS.get(language)
+    if texts is None:
+        from credentials.models import AuthorisationLevel
+
+        texts = {key: str(label) for key, label in CompetenceStatus.LABELS.items()}
+        texts.update(
+            {
+                f"level:{value}": str(label)
+                for value, label in AuthorisationLevel.choices
+            }
+        )
+        texts.update(
+            until=str(_("until %(date)s")),
+            expired_on=str(_("expired %(date)s")),
+            no_expiry=str(_("no expiry")),
+            verify=str(_("Verify")),
+        )
+        _COMPETENCE_TEXTS[language] = texts
+    return texts
+
+
+@dataclass
+class CompetenceCell:
+    status: str = CompetenceStatus.NONE
+    level: str = ""
+    valid_until: date | None = None
+    code: str = ""
+    serial: str = ""
+    course_title: str = ""
+
+    @property
+    def level_label(self) -> str:
+        return _competence_texts().get(f"level:{self.level}", self.level)
+
+    @property
+    def status_label(self) -> str:
+        return _competence_texts()[self.status]
+
+    @property
+    def text(self) -> str:
+        """Level, status and date in words (colour is never the only signal)."""
+        texts = _competence_texts()
+        if self.status == CompetenceStatus.NONE:
+            return texts[self.status]
+        if self.status == CompetenceStatus.EXPIRED and self.valid_until:
+            date_text = texts["expired_on"] % {"date": self.valid_until.isoformat()}
+        elif self.valid_until:
+            date_text = texts["until"] % {"date": self.valid_until.isoformat()}
+        else:
+            date_text = texts["no_expiry"]
+        return f"{self.level_label} · {texts[self.status]} · {date_text}"
+
+    @property
+    def html(self) -> SafeString:
+        """Text + colour class + a link to the certificate's public verify
+        page; built in Python (no template include per cell)."""
+        if self.status == CompetenceStatus.NONE:
+            return format_html(
+                '<span class="hr-cell hr-none">{}</span>', _competence_texts()["none"]
+            )
+        from django.urls import reverse
+
+        return format_html(
+            '<span class="hr-cell hr-{}">{}</span> <a href="{}" title="{}">{}</a>',
+            self.status,
+            self.text,
+            reverse("certificates:verify_code", args=[self.code]),
+            self.serial,
+            _competence_texts()["verify"],
+        )
+
+
+def competence_cell_for(
+    *, certificate: Certificate, credential, scope: dict, today: date
+) -> CompetenceCell:
+    if certificate.revoked_at:
+        status = CompetenceStatus.REVOKED
+    elif credential.suspended_at:
+        status = CompetenceStatus.SUSPENDED
+    elif certificate.valid_until and certificate.valid_until < today:
+        status = CompetenceStatus.EXPIRED
+    elif credential.renewal_required_at:
+        status = CompetenceStatus.RENEWAL
+    elif certificate.valid_until and certificate.valid_until <= today + timedelta(
+        days=EXPIRING_DAYS
+    ):
+        status = CompetenceStatus.EXPIRING
+    else:
+        status = CompetenceStatus.VALID
+    return CompetenceCell(
+        status=status,
+        level=scope.get("level") or "",
+        valid_until=certificate.valid_until,
+        code=certificate.code,
+        serial=certificate.serial,
+        course_title=certificate.course_title,
+    )
+
+
+def _better(new: CompetenceCell, old: CompetenceCell | None) -> bool:
+    if old is None:
+        return True
+
+    def rank(cell: CompetenceCell) -> tuple:
+        level = LEVEL_ORDER.index(cell.level) if cell.level in LEVEL_ORDER else -1
+        return (
+            -CompetenceStatus.RANK[cell.status],
+            level,
+            cell.valid_until or date.max,
+        )
+
+    return rank(new) > rank(old)
+
+
+def competence_cells_by_user(
+    *, company: Company, user_ids, keys: set[str], today: date
+) -> dict[int, dict[str, CompetenceCell]]:
+    """The best cell per person and scope key, from the credentials of the
+    people's current certificates issued at ``company``: one query.
+
+    ``user_ids`` is a list or a subquery of user ids."""
+    from credentials.models import Credential
+
+    credentials = (
+        Credential.objects.filter(
+            certificate__company=company,
+            certificate__superseded_at__isnull=True,
+            certificate__user_id__in=user_ids,
+        )
+        .select_related("certificate")
+        .only(
+            "pk",
+            "scopes",
+            "suspended_at",
+            "renewal_required_at",
+            "certificate__id",
+            "certificate__user_id",
+            "certificate__code",
+            "certificate__serial",
+            "certificate__valid_until",
+            "certificate__revoked_at",
+            "certificate__course_title",
+        )
+        .order_by()
+    )
+    cells: dict[int, dict[str, CompetenceCell]] = defaultdict(dict)
+    for credential in credentials:
+        certificate = credential.certificate
+        for scope in credential.scopes or []:
+            key = scope_key(scope)
+            if key not in keys:
+                continue
+            cell = competence_cell_for(
+                certificate=certificate, credential=credential, scope=scope, today=today
+            )
+            person = cells[certificate.user_id]
+            if _better(cell, person.get(key)):
+                person[key] = cell
+    return cells
+
+
+def _matches(
+    cells: dict[str, CompetenceCell], keys: list[str], status: str, holders_only: bool
+) -> bool:
+    statuses = [cells[k].status if k in cells else CompetenceStatus.NONE for k in keys]
+    if status and status not in statuses:
+        return False
+    if holders_only and all(s == CompetenceStatus.NONE for s in statuses):
+        return False
+    return True
+
+
+def competence_people(
+    *,
+    company: Company,
+    columns: list[ScopeColumn],
+    department: str = "",
+    search: str = "",
+    sort: str = "number",
+    status: str = "",
+    holders_only: bool = False,
+    today: date | None = None,
+) -> QuerySet[Membership] | list[int]:
+    """The rows of the competence matrix, in order.
+
+    Without a status filter (and for HR) a queryset of memberships; with a
+    status filter or ``holders_only`` (auditor links: only people who hold
+    one of the visible scopes) the list of matching membership ids, computed
+    from one query over the company's credentials. Either way a fixed number
+    of queries, whatever the number of employees."""
+    today = today or timezone.localdate()
+    if sort.lstrip("-") not in ("number", "name", "department"):
+        sort = "number"
+    people = matrix_people(
+        company=company, department=department, search=search, sort=sort, today=today
+    )
+    if not status and not holders_only:
+        return people
+    keys = [c.key for c in columns]
+    pairs = list(people.values_list("pk", "user_id"))
+    cells = competence_cells_by_user(
+        company=company,
+        user_ids=people.values("user_id"),
+        keys=set(keys),
+        today=today,
+    )
+    return [
+        pk
+        for pk, user_id in pairs
+        if _matches(cells.get(user_id, {}), keys, status, holders_only)
+    ]
+
+
+@dataclass
+class CompetenceRow:
+    membership: Membership
+    cells: list[CompetenceCell] = field(default_factory=list)
+
+
+def competence_memberships(ids: list[int]) -> list[Membership]:
+    """Memberships by id, in the order given (one query)."""
+    order = {pk: i for i, pk in enumerate(ids)}
+    return sorted(
+        Membership.objects.filter(pk__in=ids).select_related("user"),
+        key=lambda m: order[m.pk],
+    )
+
+
+def competence_rows(
+    *,
+    company: Company,
+    memberships: list[Membership],
+    columns: list[ScopeColumn],
+    today: date | None = None,
+) -> list[CompetenceRow]:
+    """Cells for a page of people: one query whatever the page size."""
+    today = today or timezone.localdate()
+    keys = [c.key for c in columns]
+    cells = competence_cells_by_user(
+        company=company,
+        user_ids=[m.user_id for m in memberships],
+        keys=set(keys),
+        today=today,
+    )
+    rows = []
+    for membership in memberships:
+        person = cells.get(membership.user_id, {})
+        rows.append(
+            CompetenceRow(
+                membership=membership,
+                cells=[person.get(key) or CompetenceCell() for key in keys],
+            )
+        )
+    return rows
+
+
+def competence_iter(
+    *,
+    company: Company,
+    people: QuerySet[Membership] | list[int],
+    columns: list[ScopeColumn],
+    chunk: int = 1000,
+) -> Iterator[CompetenceRow]:
+    """All rows, a chunk of people at a time (for exports)."""
+    ids = (
+        people
+        if isinstance(people, list)
+        else list(people.values_list("pk", flat=True))
+    )
+    for start in range(0, len(ids), chunk):
+        part = competence_memberships(ids[start : start + chunk])
+        yield from competence_rows(company=company, memberships=part, columns=columns)
+
+
+def auditor_link_columns(*, link, columns: list[ScopeColumn]) -> list[ScopeColumn]:
+    """The columns an auditor link shows: all the company's scopes, or the
+    scopes it was limited to (also when nobody holds them any more)."""
+    if not link.scopes:
+        return columns
+    known = {c.key: c for c in columns}
+    return [known.get(s["key"]) or ScopeColumn.from_snapshot(s) for s in link.scopes]
+
+
+def auditor_access_list(*, link, limit: int = 200):
+    return list(link.accesses.all()[:limit])

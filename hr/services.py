@@ -34,6 +34,9 @@ from organizations.models import Company, Invitation, Membership, Role
 from organizations.services import invitation_create
 
 from .models import (
+    AuditorAccess,
+    AuditorAccessOutcome,
+    AuditorLink,
     BulkImport,
     CourseAssignment,
     DigestLog,
@@ -48,6 +51,7 @@ from .permissions import (
     can_assign_courses,
     can_export_company_reports,
     can_import_people,
+    can_manage_auditor_links,
 )
 from .tabular import TableError, read_table
 
@@ -808,3 +812,140 @@ def digests_send_all(*, today: date | None = None) -> int:
                 },
             )
     return sent
+
+
+# --- auditor links --------------------------------------------------------------------
+
+AUDITOR_LINK_MAX_DAYS = 90
+AUDITOR_LABEL_REQUIRED = gettext_lazy(
+    "Give the link a label, e.g. “ISO/IEC 17025 audit 2026”."
+)
+AUDITOR_EXPIRY_REQUIRED = gettext_lazy("Choose the date until which the link works.")
+AUDITOR_EXPIRY_PAST = gettext_lazy("The expiry date must not be in the past.")
+AUDITOR_EXPIRY_TOO_LATE = gettext_lazy(
+    "An auditor link can be valid for at most %(days)s days (until %(latest)s)."
+)
+AUDITOR_UNKNOWN_SCOPE = gettext_lazy(
+    "These scopes are not held or taught in %(company)s: %(keys)s."
+)
+AUDITOR_ALREADY_REVOKED = gettext_lazy("This link has already been revoked.")
+
+
+def auditor_token_hash(token: str) -> str:
+    return hashlib.sha256((token or "").encode()).hexdigest()
+
+
+def auditor_link_url(token: str) -> str:
+    return settings.ACADEMY_PUBLIC_BASE_URL.rstrip("/") + reverse(
+        "hr:auditor_view", args=[token]
+    )
+
+
+@transaction.atomic
+def auditor_link_create(
+    *,
+    created_by,
+    company: Company,
+    label: str,
+    expires_on: date | None,
+    scope_keys: list[str] | None = None,
+    token: str | None = None,
+) -> tuple[AuditorLink, str]:
+    """A new auditor link; returns it with the token (shown once, only its
+    hash is stored). ``token`` is for the demo data only."""
+    import secrets
+
+    from academy.security import security_event
+
+    from .selectors import company_scopes
+
+    _check(can_manage_auditor_links(created_by, company))
+    label = " ".join((label or "").split())
+    if not label:
+        raise ValidationError(AUDITOR_LABEL_REQUIRED, code="label")
+    today = timezone.localdate()
+    if expires_on is None:
+        raise ValidationError(AUDITOR_EXPIRY_REQUIRED, code="expiry")
+    if expires_on < today:
+        raise ValidationError(AUDITOR_EXPIRY_PAST, code="expiry_past")
+    latest = today + timedelta(days=AUDITOR_LINK_MAX_DAYS)
+    if expires_on > latest:
+        raise ValidationError(
+            AUDITOR_EXPIRY_TOO_LATE,
+            code="expiry_too_late",
+            params={"days": AUDITOR_LINK_MAX_DAYS, "latest": latest.isoformat()},
+        )
+    scopes = []
+    keys = list(dict.fromkeys(k for k in scope_keys or [] if k))
+    if keys:
+        known = {c.key: c for c in company_scopes(company=company)}
+        unknown = [k for k in keys if k not in known]
+        if unknown:
+            raise ValidationError(
+                AUDITOR_UNKNOWN_SCOPE,
+                code="scope",
+                params={"company": company, "keys": ", ".join(unknown)},
+            )
+        scopes = [known[k].snapshot() for k in keys]
+    token = token or secrets.token_urlsafe(32)
+    link = AuditorLink.objects.create(
+        company=company,
+        label=label[:200],
+        token_hash=auditor_token_hash(token),
+        scopes=scopes,
+        expires_on=expires_on,
+        created_by=created_by,
+    )
+    security_event(
+        "auditor_link_created",
+        user_id=created_by.pk,
+        company_id=company.pk,
+        link_id=link.pk,
+        expires_on=expires_on.isoformat(),
+    )
+    return link, token
+
+
+@transaction.atomic
+def auditor_link_revoke(*, revoked_by, link: AuditorLink) -> AuditorLink:
+    from academy.security import security_event
+
+    _check(can_manage_auditor_links(revoked_by, link.company))
+    link = AuditorLink.objects.select_for_update().get(pk=link.pk)
+    if link.revoked_at is not None:
+        raise ValidationError(AUDITOR_ALREADY_REVOKED, code="revoked")
+    link.revoked_at = timezone.now()
+    link.revoked_by = revoked_by
+    link.save(update_fields=["revoked_at", "revoked_by"])
+    security_event(
+        "auditor_link_revoked",
+        user_id=revoked_by.pk,
+        company_id=link.company_id,
+        link_id=link.pk,
+    )
+    return link
+
+
+def auditor_link_open(*, token: str, client: str) -> tuple[AuditorLink | None, str]:
+    """Look an auditor link up by its token and log the access.
+
+    Returns ``(link, outcome)``: ``(None, "")`` for an unknown token (nothing
+    logged: there is no link to log it on), otherwise the outcome ``ok``,
+    ``expired`` or ``revoked``, each logged with the hashed client."""
+    if not token or len(token) > 100:
+        return None, ""
+    link = (
+        AuditorLink.objects.select_related("company")
+        .filter(token_hash=auditor_token_hash(token))
+        .first()
+    )
+    if link is None:
+        return None, ""
+    if link.revoked_at is not None:
+        outcome = AuditorAccessOutcome.REVOKED
+    elif link.is_expired():
+        outcome = AuditorAccessOutcome.EXPIRED
+    else:
+        outcome = AuditorAccessOutcome.OK
+    AuditorAccess.objects.create(link=link, client=client[:32], outcome=outcome)
+    return link, outcome

@@ -36,3 +36,24 @@ urlpatterns = [
         name="digest_preference",
     ),
 ]
+
+# Competence matrix and auditor links (issue 9).
+urlpatterns += [
+    path("company/<int:company_id>/competence/", views.competence, name="competence"),
+    path(
+        "company/<int:company_id>/auditor-links/",
+        views.auditor_links,
+        name="auditor_links",
+    ),
+    path(
+        "company/<int:company_id>/auditor-links/<int:link_id>/",
+        views.auditor_link,
+        name="auditor_link",
+    ),
+    path(
+        "company/<int:company_id>/auditor-links/<int:link_id>/revoke/",
+        views.auditor_link_revoke,
+        name="auditor_link_revoke",
+    ),
+    path("audit/<str:token>/", views.auditor_view, name="auditor_view"),
+]

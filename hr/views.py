@@ -10,7 +10,10 @@ from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
 
 from courses.models import CoursePage
 from organizations.models import Company, Membership
@@ -18,26 +21,38 @@ from organizations.models import Company, Membership
 from . import charts
 from .forms import (
     AssignForm,
+    AuditorLinkForm,
+    CompetenceFilterForm,
     DigestPreferenceForm,
     ExportForm,
     ImportUploadForm,
     MatrixFilterForm,
 )
-from .models import BulkImport, ExportJob, ImportStatus
+from .models import AuditorLink, BulkImport, ExportJob, ImportStatus
 from .permissions import (
     can_assign_courses,
     can_download_export,
     can_export_company_reports,
     can_import_people,
+    can_manage_auditor_link,
+    can_manage_auditor_links,
     can_view_company_dashboard,
+    can_view_competence_matrix,
     can_view_employee,
 )
 from .selectors import (
     MATRIX_PAGE_SIZE,
+    CompetenceStatus,
+    auditor_access_list,
+    auditor_link_columns,
     company_courses,
     company_dashboard,
     company_departments,
     company_membership_for_user,
+    company_scopes,
+    competence_memberships,
+    competence_people,
+    competence_rows,
     employee_detail,
     matrix_cells,
     matrix_people,
@@ -45,6 +60,9 @@ from .selectors import (
 from .services import (
     RowKind,
     assignment_create,
+    auditor_link_create,
+    auditor_link_open,
+    auditor_link_url,
     bulk_import_apply,
     bulk_import_preview,
     digest_preference_set,
@@ -52,6 +70,7 @@ from .services import (
     export_job_create,
     import_plan,
 )
+from .services import auditor_link_revoke as auditor_link_revoke_service
 
 
 def _company(request, company_id: int, predicate=can_view_company_dashboard) -> Company:
@@ -67,7 +86,24 @@ def _base_context(request, company: Company, tab: str) -> dict:
         "tab": tab,
         "can_import": can_import_people(request.user, company),
         "can_assign": can_assign_courses(request.user, company),
+        "can_manage_auditor_links": can_manage_auditor_links(request.user, company),
     }
+
+
+def _sort_links(request, sort: str, keys: list[str]) -> dict:
+    """Header links that sort by ``key`` (again: the other direction)."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("sort", None)
+    links = {}
+    for key in keys:
+        query["sort"] = f"-{key}" if sort == key else key
+        links[key] = {
+            "url": "?" + query.urlencode(),
+            "active": sort.lstrip("-") == key,
+            "desc": sort == f"-{key}",
+        }
+    return links
 
 
 @login_required
@@ -112,21 +148,10 @@ def matrix(request, company_id: int):
         columns = [c for c in courses if c.pk == filters["course"]]
     rows = matrix_cells(company=company, memberships=list(page), courses=columns)
     sort = filters.get("sort", "number")
-    query = request.GET.copy()
-    query.pop("page", None)
-    query.pop("sort", None)
-    sort_links = {}
     keys = ["number", "name", "department"]
     if filters.get("course"):
         keys.append("course")
-    for key in keys:
-        target = f"-{key}" if sort == key else key
-        query["sort"] = target
-        sort_links[key] = {
-            "url": "?" + query.urlencode(),
-            "active": sort.lstrip("-") == key,
-            "desc": sort == f"-{key}",
-        }
+    sort_links = _sort_links(request, sort, keys)
     return render(
         request,
         "hr/matrix.html",
@@ -172,7 +197,7 @@ def exports(request, company_id: int):
         if form.is_valid():
             filters = {
                 key: request.POST.get(key, "")
-                for key in ("q", "department", "course", "status", "sort")
+                for key in ("q", "department", "course", "scope", "status", "sort")
             }
             try:
                 job = export_job_create(
@@ -413,4 +438,223 @@ def digest_preference(request, company_id: int):
         request,
         "hr/digest_preference.html",
         {**_base_context(request, company, "digest"), "form": form},
+    )
+
+
+# --- competence matrix and auditor links ----------------------------------------------
+
+
+def _competence_page(request, *, company, columns, people, **filters):
+    """One page of competence rows: a fixed number of queries."""
+    page = Paginator(people, MATRIX_PAGE_SIZE).get_page(request.GET.get("page"))
+    memberships = (
+        competence_memberships(list(page)) if isinstance(people, list) else list(page)
+    )
+    rows = competence_rows(company=company, memberships=memberships, columns=columns)
+    return page, rows
+
+
+@login_required
+def competence(request, company_id: int):
+    company = _company(request, company_id, can_view_competence_matrix)
+    all_columns = company_scopes(company=company)
+    form = CompetenceFilterForm(
+        request.GET or None,
+        departments=company_departments(company=company),
+        columns=all_columns,
+    )
+    filters = form.filters()
+    columns = all_columns
+    if filters.get("scope"):
+        columns = [c for c in all_columns if c.key == filters["scope"]]
+    sort = request.GET.get("sort", "number")
+    if sort.lstrip("-") not in ("number", "name", "department"):
+        sort = "number"
+    people = competence_people(
+        company=company,
+        columns=columns,
+        department=filters.get("department", ""),
+        search=filters.get("q", ""),
+        status=filters.get("status", ""),
+        sort=sort,
+    )
+    page, rows = _competence_page(
+        request, company=company, columns=columns, people=people
+    )
+    return render(
+        request,
+        "hr/competence.html",
+        {
+            **_base_context(request, company, "competence"),
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "columns": columns,
+            "sort": sort,
+            "sort_links": _sort_links(request, sort, ["number", "name", "department"]),
+            "export_form": ExportForm(initial={"kind": "competence", "fmt": "xlsx"}),
+            "statuses": CompetenceStatus.LABELS,
+        },
+    )
+
+
+def _link_session_key(link: AuditorLink) -> str:
+    return f"hr:auditor-link-token:{link.pk}"
+
+
+@login_required
+def auditor_links(request, company_id: int):
+    company = _company(request, company_id, can_manage_auditor_links)
+    columns = company_scopes(company=company)
+    form = AuditorLinkForm(request.POST or None, columns=columns)
+    if request.method == "POST" and form.is_valid():
+        try:
+            link, token = auditor_link_create(
+                created_by=request.user,
+                company=company,
+                label=form.cleaned_data["label"],
+                expires_on=form.cleaned_data["expires_on"],
+                scope_keys=form.cleaned_data["scopes"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            # Shown once on the next page, then forgotten.
+            request.session[_link_session_key(link)] = token
+            return redirect("hr:auditor_link", company_id=company.pk, link_id=link.pk)
+    links = list(
+        AuditorLink.objects.for_user(request.user)
+        .filter(company=company)
+        .select_related("created_by")
+    )
+    return render(
+        request,
+        "hr/auditor_links.html",
+        {
+            **_base_context(request, company, "auditor_links"),
+            "form": form,
+            "links": links,
+            "has_scopes": bool(columns),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _link(request, company: Company, link_id: int) -> AuditorLink:
+    link = get_object_or_404(
+        AuditorLink.objects.for_user(request.user).select_related("company"),
+        pk=link_id,
+        company=company,
+    )
+    if not can_manage_auditor_link(request.user, link):
+        raise Http404
+    return link
+
+
+@login_required
+def auditor_link(request, company_id: int, link_id: int):
+    company = _company(request, company_id, can_manage_auditor_links)
+    link = _link(request, company, link_id)
+    token = request.session.pop(_link_session_key(link), None)
+    return render(
+        request,
+        "hr/auditor_link.html",
+        {
+            **_base_context(request, company, "auditor_links"),
+            "link": link,
+            "url": auditor_link_url(token) if token else "",
+            "accesses": auditor_access_list(link=link),
+        },
+    )
+
+
+@login_required
+@require_POST
+def auditor_link_revoke(request, company_id: int, link_id: int):
+    company = _company(request, company_id, can_manage_auditor_links)
+    link = _link(request, company, link_id)
+    try:
+        auditor_link_revoke_service(revoked_by=request.user, link=link)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The link has been revoked; it no longer opens."))
+    return redirect("hr:auditor_link", company_id=company.pk, link_id=link.pk)
+
+
+def _auditor_gone(request, message: str, status: int):
+    response = render(
+        request, "hr/auditor_gone.html", {"message": message}, status=status
+    )
+    return _private_page(response)
+
+
+def _private_page(response):
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@never_cache
+@require_GET
+def auditor_view(request, token: str):
+    """The public, read-only competence matrix behind an auditor link."""
+    from certificates import ratelimit
+    from certificates.services import client_key
+
+    link, outcome = auditor_link_open(
+        token=token, client=client_key(ratelimit.client_ip(request))
+    )
+    if link is None:
+        return _auditor_gone(
+            request, _("This auditor link does not exist. Check the address."), 404
+        )
+    if outcome == "revoked":
+        return _auditor_gone(
+            request,
+            _(
+                "This auditor link has been withdrawn by the company. Ask them for "
+                "a new one."
+            ),
+            410,
+        )
+    if outcome == "expired":
+        return _auditor_gone(
+            request,
+            _("This auditor link has expired. Ask the company for a new one."),
+            410,
+        )
+    company = link.company
+    columns = auditor_link_columns(link=link, columns=company_scopes(company=company))
+    form = CompetenceFilterForm(request.GET or None, columns=columns)
+    form.fields.pop("department")
+    form.fields.pop("q")
+    filters = form.filters()
+    shown = columns
+    if filters.get("scope"):
+        shown = [c for c in columns if c.key == filters["scope"]]
+    people = competence_people(
+        company=company,
+        columns=shown,
+        status=filters.get("status", ""),
+        holders_only=True,
+    )
+    page, rows = _competence_page(
+        request, company=company, columns=shown, people=people
+    )
+    return _private_page(
+        render(
+            request,
+            "hr/auditor_view.html",
+            {
+                "company": company,
+                "link": link,
+                "form": form,
+                "page": page,
+                "rows": rows,
+                "columns": shown,
+                "today": timezone.localdate(),
+                "statuses": CompetenceStatus.LABELS,
+            },
+        )
     )

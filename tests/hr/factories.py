@@ -109,3 +109,53 @@ def certificate(
         revoked_at=timezone.now() if revoked else None,
         revoked_reason="误发" if revoked else "",
     )
+
+
+# --- competence scopes and credentials (issue 9) ----------------------------------
+
+
+def jjg52(revision: str = "2013"):
+    from credentials.models import Procedure, ProcedureRevision
+
+    procedure, _created = Procedure.objects.get_or_create(
+        code="JJG 52", defaults={"title": "弹性元件式一般压力表检定规程"}
+    )
+    ProcedureRevision.objects.get_or_create(procedure=procedure, revision=revision)
+    return procedure
+
+
+def scope(course, **overrides):
+    from credentials.services import scope_create
+
+    jjg52(overrides.get("revision", "2013"))
+    fields = {
+        "course": course,
+        "instrument_class": "弹簧管式压力表",
+        "quantity": "压力",
+        "range_min": "0",
+        "range_max": "60",
+        "unit": "MPa",
+        "accuracy_class": "1.6级",
+        "procedure_code": "JJG 52",
+        "revision": "2013",
+        "level": "perform",
+    }
+    fields.update(overrides)
+    return scope_create(**fields)
+
+
+def credential(certificate, *, suspended: bool = False, renewal: bool = False):
+    """Issue the certificate's credential (freezing the course's scopes)."""
+    from credentials.models import Credential
+    from credentials.services import credential_issue
+
+    issued = credential_issue(certificate=certificate)
+    updates = {}
+    if suspended:
+        updates.update(suspended_at=timezone.now(), suspended_reason="比对不合格")
+    if renewal:
+        updates.update(renewal_required_at=timezone.now(), renewal_reason="规程修订")
+    if updates:
+        Credential.objects.filter(pk=issued.pk).update(**updates)
+        issued.refresh_from_db()
+    return issued

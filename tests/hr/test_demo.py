@@ -85,3 +85,50 @@ def test_demo_hr_story(client, demo_site, django_capture_on_commit_callbacks):
         client.get(reverse("hr:employee", args=[company.pk, zhou.pk])).status_code
         == 404
     )
+
+
+def test_demo_auditor_link_shows_the_scoped_matrix(
+    home_page, client, django_capture_on_commit_callbacks
+):
+    """Issue 9 "done when": HR's auditor link shows the competence matrix
+    with the technician's JJG 52 scope; set-up prints its URL; reruns keep
+    one active link."""
+    from django.core.management import call_command
+
+    from certificates import demo as certificates_demo
+    from credentials import demo as credentials_demo
+    from hr.models import AuditorLink
+
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        organizations_demo.load(stdout=out)
+        courses_demo.load(stdout=out)
+        certificates_demo.load(stdout=out)
+        demo.load(stdout=out)
+        credentials_demo.load(stdout=out)
+        demo.load(stdout=out)
+    link = AuditorLink.objects.get()
+    assert link.is_active and link.company.name == demo.COMPANY_NAME
+    lines = demo.summary_lines()
+    url = lines[-1].strip()
+    assert url.startswith("http") and "/audit/" in url
+    assert demo.demo_auditor_token() not in str(AuditorLink.objects.values_list().get())
+
+    response = client.get(url.split("testserver", 1)[-1])
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "刘堃" in html and "JJG 52-2013" in html and "May perform" in html
+    assert "周㛃" not in html  # 绿能热力's learner
+    assert "@" not in html.split("<main", 1)[1].split("</main>", 1)[0]
+
+    # A revoked demo link comes back on the next run (still one link).
+    from hr.services import auditor_link_revoke
+
+    auditor_link_revoke(revoked_by=User.objects.get(email=demo.HR_EMAIL), link=link)
+    demo.load(stdout=io.StringIO())
+    link.refresh_from_db()
+    assert link.is_active and AuditorLink.objects.count() == 1
+
+    printed = io.StringIO()
+    call_command("load_demo", stdout=printed)
+    assert url in printed.getvalue()

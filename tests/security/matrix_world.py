@@ -327,7 +327,39 @@ def _hr(world) -> dict:
         )
         return bulk
 
+    # Auditor links (h-cred-hr): active for A and B, one expired and one
+    # revoked for A; tokens kept for the public URL.
+    from hr.models import AuditorLink
+
+    def auditor(hr, company, token, *, expired=False, revoked=False):
+        link, _token = hr_services.auditor_link_create(
+            created_by=hr,
+            company=company,
+            label="ISO/IEC 17025 audit",
+            expires_on=timezone.localdate() + timedelta(days=30),
+            token=token,
+        )
+        if expired:
+            AuditorLink.objects.filter(pk=link.pk).update(
+                expires_on=timezone.localdate() - timedelta(days=1)
+            )
+        if revoked:
+            hr_services.auditor_link_revoke(revoked_by=hr, link=link)
+        return link
+
+    auditor_links = {
+        "auditor_a": auditor(world.hr, world.partner_sme, "matrix-auditor-a"),
+        "auditor_b": auditor(world.other_hr, world.other_sme, "matrix-auditor-b"),
+        "auditor_expired_a": auditor(
+            world.hr, world.partner_sme, "matrix-auditor-expired", expired=True
+        ),
+        "auditor_revoked_a": auditor(
+            world.hr, world.partner_sme, "matrix-auditor-revoked", revoked=True
+        ),
+    }
     return {
+        **auditor_links,
+        "auditor_expires_on": (timezone.localdate() + timedelta(days=30)).isoformat(),
         "export_a": export(world.hr, world.partner_sme),
         "export_b": export(world.other_hr, world.other_sme),
         "import_a": bulk_import(world.hr, world.partner_sme, "import-a@example.cn"),

@@ -153,6 +153,7 @@ def _company_object_cases(attr_a: str, attr_b: str, *, post: bool = False):
     kwarg = {
         "export_a": "job_id",
         "import_a": "import_id",
+        "auditor_a": "link_id",
     }[attr_a]
 
     def kwargs(company, attr):
@@ -810,6 +811,73 @@ MATRIX: dict[str, list[Case]] = {
     "hr:digest_preference": _company_cases(
         post=True, data=lambda m: {"weekly_digest": "on"}
     ),
+    # --- h-cred-hr: competence matrix, auditor links, bulk code check -----------
+    "hr:competence": _company_cases(),
+    "hr:auditor_links": _company_cases(
+        post=True,
+        data=lambda m: {
+            "label": "ISO/IEC 17025 audit 2026",
+            "expires_on": m.auditor_expires_on,
+        },
+    ),
+    "hr:auditor_link": _company_object_cases("auditor_a", "auditor_b"),
+    "hr:auditor_link_revoke": [
+        Case(
+            "A's",
+            lambda m: {"company_id": m.companies["a"].pk, "link_id": m.auditor_a.pk},
+            get=post_only,
+            post=only("hr_a", *STAFF),
+        ),
+        Case(
+            "B's",
+            lambda m: {"company_id": m.companies["b"].pk, "link_id": m.auditor_b.pk},
+            get=post_only,
+            post=only("hr_b", *STAFF),
+        ),
+        Case(
+            "company A, B's link",
+            lambda m: {"company_id": m.companies["a"].pk, "link_id": m.auditor_b.pk},
+            get=post_only,
+            post=nobody,
+        ),
+    ],
+    "hr:auditor_view": [
+        # The token is the capability: anyone holding it sees A's matrix.
+        Case("A's active link", lambda m: {"token": "matrix-auditor-a"}, get=public),
+        Case(
+            "unknown token",
+            lambda m: {"token": "x" * 43},
+            get=roles({}, default=DENIED, anon=DENIED),
+        ),
+        # 410 Gone with a message only (asserted in tests/hr/test_auditor_links.py).
+        Case(
+            "A's expired link",
+            lambda m: {"token": "matrix-auditor-expired"},
+            get=roles({}, default=UNCHANGED, anon=UNCHANGED),
+        ),
+        Case(
+            "A's revoked link",
+            lambda m: {"token": "matrix-auditor-revoked"},
+            get=roles({}, default=UNCHANGED, anon=UNCHANGED),
+        ),
+    ],
+    "certificates:verify_bulk": [
+        Case(
+            "-",
+            get=public,
+            post=public,
+            data=lambda m: {"codes": f"{m.certificate_a.code}\nnot-a-code"},
+        )
+    ],
+    "certificates:verify_bulk_json": [
+        Case(
+            "-",
+            get=post_only,
+            post=public,
+            data=lambda m: {"codes": m.certificate_a.code},
+        )
+    ],
+    # --- end h-cred-hr ------------------------------------------------------------
 }
 
 # URL names that cannot be checked yet, with the reason. Keep this empty.

@@ -32,3 +32,10 @@ class Command(BaseCommand):
         self.stdout.write(
             "  The coordinator must set up an authenticator app (TOTP) at first login."
         )
+        # Apps may print more (e.g. hr: the demo auditor link's URL).
+        for app in settings.PROJECT_APPS:
+            if find_spec(f"{app}.demo") is None:
+                continue
+            lines = getattr(import_module(f"{app}.demo"), "summary_lines", None)
+            for line in lines() if lines else []:
+                self.stdout.write(line)
