@@ -427,6 +427,12 @@ def certificate_pdf_bytes(certificate: Certificate) -> bytes:
     return pdf.render_certificate(certificate_context(certificate))
 
 
+def certificate_pdf_name(certificate: Certificate) -> str:
+    """Where the PDF of ``certificate`` is stored in the private storage."""
+    field = Certificate._meta.get_field("pdf")
+    return field.generate_filename(certificate, f"{certificate.serial}.pdf")
+
+
 def certificate_render(*, certificate_id: int) -> Certificate:
     """Render and store the PDF of a pending or failed certificate.
 
@@ -441,11 +447,15 @@ def certificate_render(*, certificate_id: int) -> Certificate:
                 return certificate
             data = certificate_pdf_bytes(certificate)
             digest = hashlib.sha256(data).hexdigest()
-            name = f"certificates/{certificate.issued_on:%Y}/{certificate.serial}.pdf"
+            # The field's upload_to adds the year folder; the full name is
+            # also where a render killed midway may have left part of a file.
+            name = certificate_pdf_name(certificate)
             storage = certificate.pdf.storage
             if storage.exists(name):
                 storage.delete(name)  # a half-written file from a failed attempt
-            certificate.pdf.save(name, ContentFile(data), save=False)
+            certificate.pdf.save(
+                f"{certificate.serial}.pdf", ContentFile(data), save=False
+            )
             certificate.pdf_sha256 = digest
             certificate.pdf_size = len(data)
             certificate.render_status = RenderStatus.READY
