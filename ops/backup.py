@@ -246,7 +246,17 @@ def _check_empty_target(manifest: dict) -> None:
 def _empty_tables() -> None:
     """Remove what ``migrate`` created (root page, groups, content types …):
     the archive holds all of it with its original primary keys."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        # TRUNCATE refuses tables with deferred FK checks still pending in
+        # this transaction; check them now, and defer again for loaddata.
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def backup_restore(*, archive_path: Path, rebuild_search_index: bool = True) -> dict:

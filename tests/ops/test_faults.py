@@ -51,7 +51,17 @@ def enrollment(world, home_page):
 
 
 def _worker(**options):
-    """One worker process's life: run every ready task, then exit."""
+    """One worker process's life: run every ready task, then exit.
+
+    It runs in the test's own transaction, so it must not close the
+    connection between tasks as a real worker does."""
+    with mock.patch(
+        "django_tasks_db.management.commands.db_worker.close_old_connections"
+    ):
+        _run_worker(**options)
+
+
+def _run_worker(**options):
     call_command(
         "db_worker",
         batch=True,
