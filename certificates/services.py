@@ -44,7 +44,6 @@ from .models import (
 from .permissions import can_issue_certificate, can_revoke_certificate
 
 logger = logging.getLogger("academy.certificates")
-security_logger = logging.getLogger("academy.security")
 
 CERTIFICATE_NOT_COMPLETED = _(
     "%(name)s has not completed “%(course)s”; a certificate is issued only "
@@ -322,11 +321,11 @@ def certificate_issue_by_hand(*, actor, user, course, reason: str) -> Certificat
             CERTIFICATE_EXISTS % {"name": user.name, "serial": "?"}, code="exists"
         ) from error
     _event(certificate, EventKind.ISSUED_BY_HAND, by=actor, note=reason)
-    security_logger.info(
-        "Certificate %s issued by hand by user %s: %s",
-        certificate.serial,
-        actor.pk,
-        reason,
+    _security_event_on_commit(
+        "certificate_issued_by_hand",
+        user_id=actor.pk,
+        certificate_id=certificate.pk,
+        serial=certificate.serial,
     )
     return certificate
 
@@ -380,12 +379,12 @@ def certificate_reissue(
     _event(
         new, EventKind.ISSUED_BY_HAND, by=actor, note=f"replaces {old.serial}: {reason}"
     )
-    security_logger.info(
-        "Certificate %s superseded by %s (user %s): %s",
-        old.serial,
-        new.serial,
-        actor.pk,
-        reason,
+    _security_event_on_commit(
+        "certificate_reissued",
+        user_id=actor.pk,
+        certificate_id=new.pk,
+        serial=new.serial,
+        replaces=old.serial,
     )
     return new
 
@@ -411,10 +410,21 @@ def certificate_revoke(*, actor, certificate: Certificate, reason: str) -> Certi
     certificate.revoked_by = actor
     certificate.save(update_fields=["revoked_at", "revoked_reason", "revoked_by"])
     _event(certificate, EventKind.REVOKED, by=actor, note=reason)
-    security_logger.info(
-        "Certificate %s revoked by user %s: %s", certificate.serial, actor.pk, reason
+    _security_event_on_commit(
+        "certificate_revoked",
+        user_id=actor.pk,
+        certificate_id=certificate.pk,
+        serial=certificate.serial,
     )
     return certificate
+
+
+def _security_event_on_commit(event: str, **fields) -> None:
+    """One structured ``academy.security`` event, once the change is committed
+    (a rolled-back revocation is not logged as one)."""
+    from academy.security import security_event
+
+    transaction.on_commit(lambda: security_event(event, **fields))
 
 
 # --- rendering -------------------------------------------------------------

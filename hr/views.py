@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from academy.security import security_event
 from courses.models import CoursePage
 from organizations.models import Company, Membership
 
@@ -227,6 +228,13 @@ def export_download(request, company_id: int, job_id: int):
     if not job.file or job.status != "done":
         raise Http404
     name = job.file.name.rsplit("/", 1)[-1]
+    security_event(
+        "export_downloaded",
+        request=request,
+        export=f"{job.kind}.{job.fmt}",
+        company_id=company.pk,
+        job_id=job.pk,
+    )
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=name)
 
 
