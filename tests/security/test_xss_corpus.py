@@ -359,9 +359,18 @@ def test_admin_listing_and_edit_pages_show_the_corpus_as_text(client, evil):
         reverse("wagtailadmin_pages:edit", args=[evil.lesson.pk]),
         reverse("wagtailusers_users:index"),
         reverse("wagtailsnippets_certificates_certificate:list"),
+        reverse("wagtailsnippets_organizations_company:list"),
+        reverse("wagtailsnippets_organizations_company:edit", args=[evil.company.pk]),
+        reverse("wagtailsnippets_organizations_membership:list"),
     ]
     for url in pages:
-        assert_inert(_get(client, admin, url))
+        try:
+            assert_inert(_get(client, admin, url))
+        except AssertionError as error:
+            raise AssertionError(f"{url}: {error}") from None
+    # Topics carry only ``SCRIPT``.
+    topics = reverse("wagtailsnippets_dispatch_metrologytopic:list")
+    assert_inert(_get(client, admin, topics), whole=False)
 
 
 def test_certificate_pdf_prints_the_corpus_literally_and_fetches_nothing(
