@@ -54,5 +54,7 @@ if settings.DEBUG or getattr(settings, "ACADEMY_SERVE_MEDIA", False):
 urlpatterns.append(path("", include(wagtail_urls)))
 
 handler403 = "academy.views.permission_denied"
+# 500, or 503 with Retry-After when the database is unreachable.
+handler500 = "academy.views.server_error"
 # allauth looks this up on ROOT_URLCONF for its rate limits.
 handler429 = "academy.views.rate_limited"

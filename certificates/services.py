@@ -44,7 +44,6 @@ from .models import (
 from .permissions import can_issue_certificate, can_revoke_certificate
 
 logger = logging.getLogger("academy.certificates")
-security_logger = logging.getLogger("academy.security")
 
 CERTIFICATE_NOT_COMPLETED = _(
     "%(name)s has not completed “%(course)s”; a certificate is issued only "
@@ -322,11 +321,11 @@ def certificate_issue_by_hand(*, actor, user, course, reason: str) -> Certificat
             CERTIFICATE_EXISTS % {"name": user.name, "serial": "?"}, code="exists"
         ) from error
     _event(certificate, EventKind.ISSUED_BY_HAND, by=actor, note=reason)
-    security_logger.info(
-        "Certificate %s issued by hand by user %s: %s",
-        certificate.serial,
-        actor.pk,
-        reason,
+    _security_event_on_commit(
+        "certificate_issued_by_hand",
+        user_id=actor.pk,
+        certificate_id=certificate.pk,
+        serial=certificate.serial,
     )
     return certificate
 
@@ -408,12 +407,12 @@ def _reissue(
         by=actor,
         note=f"replaces {old.serial}: {reason}",
     )
-    security_logger.info(
-        "Certificate %s superseded by %s (user %s): %s",
-        old.serial,
-        new.serial,
-        actor.pk if actor else "system",
-        reason,
+    _security_event_on_commit(
+        "certificate_reissued",
+        user_id=actor.pk if actor else None,
+        certificate_id=new.pk,
+        serial=new.serial,
+        replaces=old.serial,
     )
     return new
 
@@ -439,10 +438,21 @@ def certificate_revoke(*, actor, certificate: Certificate, reason: str) -> Certi
     certificate.revoked_by = actor
     certificate.save(update_fields=["revoked_at", "revoked_reason", "revoked_by"])
     _event(certificate, EventKind.REVOKED, by=actor, note=reason)
-    security_logger.info(
-        "Certificate %s revoked by user %s: %s", certificate.serial, actor.pk, reason
+    _security_event_on_commit(
+        "certificate_revoked",
+        user_id=actor.pk,
+        certificate_id=certificate.pk,
+        serial=certificate.serial,
     )
     return certificate
+
+
+def _security_event_on_commit(event: str, **fields) -> None:
+    """One structured ``academy.security`` event, once the change is committed
+    (a rolled-back revocation is not logged as one)."""
+    from academy.security import security_event
+
+    transaction.on_commit(lambda: security_event(event, **fields))
 
 
 # --- rendering -------------------------------------------------------------
@@ -475,6 +485,12 @@ def certificate_pdf_bytes(certificate: Certificate) -> bytes:
     )
 
 
+def certificate_pdf_name(certificate: Certificate) -> str:
+    """Where the PDF of ``certificate`` is stored in the private storage."""
+    field = Certificate._meta.get_field("pdf")
+    return field.generate_filename(certificate, f"{certificate.serial}.pdf")
+
+
 def certificate_render(*, certificate_id: int) -> Certificate:
     """Render and store the PDF of a pending or failed certificate.
 
@@ -489,11 +505,15 @@ def certificate_render(*, certificate_id: int) -> Certificate:
                 return certificate
             data = certificate_pdf_bytes(certificate)
             digest = hashlib.sha256(data).hexdigest()
-            name = f"certificates/{certificate.issued_on:%Y}/{certificate.serial}.pdf"
+            # The field's upload_to adds the year folder; the full name is
+            # also where a render killed midway may have left part of a file.
+            name = certificate_pdf_name(certificate)
             storage = certificate.pdf.storage
             if storage.exists(name):
                 storage.delete(name)  # a half-written file from a failed attempt
-            certificate.pdf.save(name, ContentFile(data), save=False)
+            certificate.pdf.save(
+                f"{certificate.serial}.pdf", ContentFile(data), save=False
+            )
             certificate.pdf_sha256 = digest
             certificate.pdf_size = len(data)
             certificate.render_status = RenderStatus.READY

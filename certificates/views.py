@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -17,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from academy.security import security_event
 from organizations.models import Company
 from organizations.selectors import company_department_list
 
@@ -34,8 +33,6 @@ from .services import (
     verification_record,
 )
 from .templatetags.certificates_tags import bilingual
-
-security_logger = logging.getLogger("academy.security")
 
 RATE_LIMITED = gettext_lazy(
     "Too many verifications from your network. Please wait a minute."
@@ -211,8 +208,11 @@ def download(request, certificate_id: int):
     if not certificate.is_pdf_ready:
         raise Http404(_("The PDF of this certificate is still being prepared."))
     if certificate.user_id != request.user.pk:
-        security_logger.info(
-            "User %s downloaded certificate %s", request.user.pk, certificate.serial
+        security_event(
+            "certificate_downloaded",
+            request=request,
+            certificate_id=certificate.pk,
+            serial=certificate.serial,
         )
     return FileResponse(
         certificate.pdf.open("rb"),
@@ -275,11 +275,12 @@ def company_certificates_zip(request, company_id: int):
             status=400,
         )
     certificates = certificate_list_for_company(company=company, **filters.filters())
-    security_logger.info(
-        "User %s downloaded the certificates ZIP of company %s (%s)",
-        request.user.pk,
-        company.pk,
-        request.GET.urlencode(),
+    security_event(
+        "export_downloaded",
+        request=request,
+        export="certificates_zip",
+        company_id=company.pk,
+        filters=request.GET.urlencode(),
     )
     name = (
         f"{company.short_name or company.name}_证书_{timezone.localdate():%Y%m%d}.zip"

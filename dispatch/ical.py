@@ -74,7 +74,10 @@ def _calendar(name: str, *, method: str | None = None) -> Calendar:
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", name)
+    # vText escapes line breaks: a bare string for an X- property is emitted
+    # as is, so a visit title with CR/LF would inject calendar properties
+    # (icalendar only guards that with an ``assert``).
+    calendar.add("x-wr-calname", vText(name))
     calendar.add("x-wr-timezone", str(_tz()))
     if method:
         calendar.add("method", method)

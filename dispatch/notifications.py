@@ -34,7 +34,9 @@ def _send(*, subject: str, template: str, context: dict, to, ics: bytes | None =
         return 0
     body = render_to_string(template, context)
     message = EmailMultiAlternatives(
-        subject=SUBJECT_PREFIX + subject,
+        # One line: a title with a line break would otherwise make Django
+        # refuse the header, and the mail would never go out.
+        subject=SUBJECT_PREFIX + " ".join(subject.split()),
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=recipients,

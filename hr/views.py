@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from academy.security import security_event
 from courses.models import CoursePage
 from organizations.models import Company, Membership
 
@@ -252,6 +253,13 @@ def export_download(request, company_id: int, job_id: int):
     if not job.file or job.status != "done":
         raise Http404
     name = job.file.name.rsplit("/", 1)[-1]
+    security_event(
+        "export_downloaded",
+        request=request,
+        export=f"{job.kind}.{job.fmt}",
+        company_id=company.pk,
+        job_id=job.pk,
+    )
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=name)
 
 

@@ -32,7 +32,6 @@ from .permissions import can_invite_to_company, clear_permission_cache
 from .validators import normalize_credit_code
 
 logger = logging.getLogger("academy.organizations")
-security_logger = logging.getLogger("academy.security")
 
 PARTNERSHIP_KINDS_WRONG = _(
     "A partnership links a lead enterprise (first) with an SME (second)."
@@ -249,9 +248,10 @@ def invitation_create(
     send: bool = True,
 ) -> Invitation:
     if not can_invite_to_company(invited_by, company):
-        security_logger.warning(
-            "invitation_denied",
-            extra={"user_id": invited_by.pk, "company_id": company.pk},
+        from academy.security import security_event
+
+        security_event(
+            "invitation_denied", user_id=invited_by.pk, company_id=company.pk
         )
         raise PermissionDenied(INVITATION_NOT_ALLOWED)
     email = email.strip().lower()

@@ -118,18 +118,28 @@ else:
     # No host: the machine's own relay (port 25, plain); a named host: the
     # submission port with STARTTLS unless told otherwise.
     _smtp_host = os.environ.get("DJANGO_SMTP_HOST", "")
+    _smtp_options = {
+        "host": _smtp_host or "localhost",
+        "port": int(os.environ.get("DJANGO_SMTP_PORT", "587" if _smtp_host else "25")),
+        "username": os.environ.get("DJANGO_SMTP_USER", ""),
+        "password": os.environ.get("DJANGO_SMTP_PASSWORD", ""),
+        "use_tls": env_bool("DJANGO_SMTP_TLS", bool(_smtp_host)),
+        "timeout": 20,
+    }
+    # ops.mail.RetryingEmailBackend hands each message to SMTP; a failed send
+    # is logged and retried through the task queue with these delays.
     MAILERS = {
         "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "BACKEND": "ops.mail.RetryingEmailBackend",
             "OPTIONS": {
-                "host": _smtp_host or "localhost",
-                "port": int(
-                    os.environ.get("DJANGO_SMTP_PORT", "587" if _smtp_host else "25")
-                ),
-                "username": os.environ.get("DJANGO_SMTP_USER", ""),
-                "password": os.environ.get("DJANGO_SMTP_PASSWORD", ""),
-                "use_tls": env_bool("DJANGO_SMTP_TLS", bool(_smtp_host)),
-                "timeout": 20,
+                "backend": "django.core.mail.backends.smtp.EmailBackend",
+                "retry_delays": [
+                    int(d)
+                    for d in os.environ.get(
+                        "DJANGO_MAIL_RETRY_DELAYS", "60,300,1800,7200"
+                    ).split(",")
+                ],
+                "options": _smtp_options,
             },
         }
     }

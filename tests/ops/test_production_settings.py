@@ -150,9 +150,12 @@ def test_shared_services_with_redis_and_postgres():
     assert settings["session_engine"] == "django.contrib.sessions.backends.cached_db"
     assert settings["tasks"] == "django_tasks_db.DatabaseBackend"
     assert "django.contrib.postgres" in settings["apps"]
-    assert settings["mailer"]["BACKEND"].endswith("smtp.EmailBackend")
-    assert settings["mailer"]["OPTIONS"]["host"] == "smtp.example.cn"
-    assert settings["mailer"]["OPTIONS"]["port"] == 587
+    assert settings["mailer"]["BACKEND"] == "ops.mail.RetryingEmailBackend"
+    mailer = settings["mailer"]["OPTIONS"]
+    assert mailer["backend"].endswith("smtp.EmailBackend")
+    assert mailer["options"]["host"] == "smtp.example.cn"
+    assert mailer["options"]["port"] == 587
+    assert mailer["retry_delays"] == [60, 300, 1800, 7200]
 
 
 def test_replica_database_and_router():
