@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Value
-from django.db.models.functions import Coalesce, Greatest, Least
+from django.db.models.functions import Coalesce, Greatest, Least, Length, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -250,11 +250,97 @@ def _parse_float(value, *, maximum: float) -> float | None:
     return number
 
 
+def _update_returning(queryset, values: dict[str, Any], fields: list[str]) -> list:
+    """``queryset.update(**values)`` that also returns ``fields`` of the
+    updated rows in the same statement (``UPDATE … RETURNING`` on PostgreSQL
+    and SQLite; an update plus a select elsewhere)."""
+    from django.db.models import sql
+
+    connection = transaction.get_connection(queryset.db)
+    if not connection.features.can_return_rows_from_update:
+        pks = list(queryset.values_list("pk", flat=True))
+        queryset.filter(pk__in=pks).update(**values)
+        return list(queryset.model.objects.filter(pk__in=pks).values_list(*fields))
+    query = queryset.query.chain(sql.UpdateQuery)
+    query.add_update_values(values)
+    opts = queryset.model._meta
+    with transaction.mark_for_rollback_on_error(using=queryset.db):
+        return query.get_compiler(queryset.db).execute_returning_sql(
+            [opts.get_field(name) for name in fields]
+        )
+
+
+_HEARTBEAT_RETURNING = [
+    "active_seconds",
+    "last_seen_at",
+    "video_position",
+    "video_watched_seconds",
+    "video_duration",
+    "quiz_best_score",
+    "quiz_passed",
+    "completed_at",
+]
+
+
+def _heartbeat_progress(user, lesson_id: int) -> LessonProgress | None:
+    """The learner's progress row for a live lesson of a live course they are
+    enrolled in (not withdrawn), with the lesson: one query."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    steplen = LessonPage.steplen
+    return (
+        LessonProgress.objects.filter(
+            lesson_id=lesson_id,
+            lesson__live=True,
+            enrollment__user=user,
+            enrollment__course__live=True,
+            enrollment__course__depth=F("lesson__depth") - 2,
+        )
+        .exclude(enrollment__status=EnrollmentStatus.WITHDRAWN)
+        # The course is the lesson's ancestor two levels up (course → module).
+        .alias(
+            course_path=Substr("lesson__path", 1, Length("lesson__path") - 2 * steplen)
+        )
+        .filter(enrollment__course__path=F("course_path"))
+        .select_related("lesson")
+        .only(
+            "id",
+            "enrollment",
+            "lesson",
+            "first_seen_at",
+            "completed_at",
+            "lesson__path",
+            "lesson__depth",
+            "lesson__title",
+            "lesson__live",
+            "lesson__min_active_seconds",
+            "lesson__body",
+        )
+        .first()
+    )
+
+
+def _heartbeat_refusal(user, lesson_id: int) -> Exception:
+    """Why no progress row was found (the slow path, for rejected beats)."""
+    lesson = LessonPage.objects.live().filter(pk=lesson_id).first()
+    if lesson is None:
+        return LessonPage.DoesNotExist(lesson_id)
+    course = lesson_course(lesson)
+    if course is None:
+        return ValidationError(LESSON_NOT_IN_COURSE, code="not_in_course")
+    try:
+        _current_enrollment(user, course)
+    except PermissionDenied as error:
+        return error
+    # A heartbeat only counts for a lesson the learner has opened.
+    return PermissionDenied(LESSON_LOCKED)
+
+
 @transaction.atomic
 def heartbeat_record(
     *,
     user,
-    lesson: LessonPage,
+    lesson: LessonPage | int,
     delta_seconds: Any,
     video_position: Any = None,
     video_duration: Any = None,
@@ -264,7 +350,13 @@ def heartbeat_record(
     Accepts only plausible deltas: whole seconds in (0, 2 × interval], and no
     more time in total than has passed since the lesson was first opened (plus
     one interval of slack). Rejected input raises ``ValidationError`` and
-    changes nothing.
+    changes nothing; an unknown or unpublished lesson raises
+    ``LessonPage.DoesNotExist``. The returned row has ``lesson`` loaded.
+
+    Hot path (every open lesson, every interval): one query finds the row
+    (lesson → course → current enrolment → progress), one conditional
+    ``UPDATE … RETURNING`` adds the time; the enrolment is loaded only when
+    the lesson becomes complete.
     """
     interval = heartbeat_interval()
     maximum = 2 * interval
@@ -284,17 +376,11 @@ def heartbeat_record(
         )
     position = _parse_float(video_position, maximum=24 * 3600)
     duration = _parse_float(video_duration, maximum=24 * 3600)
-    course = lesson_course(lesson)
-    if course is None:
-        raise ValidationError(LESSON_NOT_IN_COURSE, code="not_in_course")
-    enrollment = _current_enrollment(user, course)
-    enrollment.course = course
-    progress = LessonProgress.objects.filter(
-        enrollment=enrollment, lesson=lesson
-    ).first()
+    lesson_id = lesson if isinstance(lesson, int) else lesson.pk
+    progress = _heartbeat_progress(user, lesson_id)
     if progress is None:
-        # A heartbeat only counts for a lesson the learner has opened.
-        raise PermissionDenied(LESSON_LOCKED)
+        raise _heartbeat_refusal(user, lesson_id)
+    lesson = progress.lesson
     now = timezone.now()
     elapsed = (now - progress.first_seen_at).total_seconds()
     budget = int(elapsed) + maximum
@@ -311,13 +397,22 @@ def heartbeat_record(
         )
     if duration:
         updates["video_duration"] = duration
-    changed = LessonProgress.objects.filter(
-        pk=progress.pk, active_seconds__lte=budget - delta
-    ).update(**updates)
-    if not changed:
+    rows = _update_returning(
+        LessonProgress.objects.filter(
+            pk=progress.pk, active_seconds__lte=budget - delta
+        ),
+        updates,
+        _HEARTBEAT_RETURNING,
+    )
+    if not rows:
         raise ValidationError(HEARTBEAT_TOO_FAST, code="too_fast")
-    progress.refresh_from_db()
-    _lesson_try_complete(enrollment, lesson, progress)
+    for name, value in zip(_HEARTBEAT_RETURNING, rows[0], strict=True):
+        setattr(progress, name, value)
+    if progress.completed_at is None and lesson_rules_met(lesson, progress):
+        enrollment = Enrollment.objects.select_related("course").get(
+            pk=progress.enrollment_id
+        )
+        _lesson_try_complete(enrollment, lesson, progress)
     return progress
 
 

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
@@ -176,22 +176,26 @@ def lesson_heartbeat(request: HttpRequest, lesson_id: int) -> JsonResponse:
     """POST JSON ``{"delta": 15, "video_position": 12.5, "video_duration": 300}``."""
     if not request.user.is_authenticated:
         return _json_error(_("Log in to record study time."), 403)
-    lesson = get_object_or_404(LessonPage.objects.live(), pk=lesson_id)
     try:
         payload = json.loads(request.body or b"{}")
     except (ValueError, UnicodeDecodeError):
-        return _json_error(str(HEARTBEAT_BAD_JSON))
+        payload = None
     if not isinstance(payload, dict) or "delta" not in payload:
+        # The lesson must exist whatever the body says (404 before 400).
+        get_object_or_404(LessonPage.objects.live(), pk=lesson_id)
         return _json_error(str(HEARTBEAT_BAD_JSON))
     try:
         progress = services.heartbeat_record(
             user=request.user,
-            lesson=lesson,
+            lesson=lesson_id,
             delta_seconds=payload.get("delta"),
             video_position=payload.get("video_position"),
             video_duration=payload.get("video_duration"),
         )
+    except LessonPage.DoesNotExist as error:
+        raise Http404 from error
     except ValidationError as error:
+        get_object_or_404(LessonPage.objects.live(), pk=lesson_id)
         return _json_error(_error_text(error))
     except PermissionDenied as error:
         return _json_error(_error_text(error), 403)
@@ -202,7 +206,7 @@ def lesson_heartbeat(request: HttpRequest, lesson_id: int) -> JsonResponse:
             "completed": progress.completed_at is not None,
             "rules": [
                 {"label": str(s.label), "met": s.met}
-                for s in lesson_rule_statuses(lesson, progress)
+                for s in lesson_rule_statuses(progress.lesson, progress)
             ],
         }
     )

@@ -6,7 +6,13 @@ from django.urls import reverse
 from wagtail import hooks
 
 from courses import services
-from courses.models import EnrollmentStatus, LessonProgress, Level, QuizAttempt
+from courses.models import (
+    EnrollmentStatus,
+    LessonPage,
+    LessonProgress,
+    Level,
+    QuizAttempt,
+)
 
 from . import factories
 from .conftest import backdate
@@ -232,6 +238,62 @@ class TestHeartbeatEndpoint:
         response = self.post(client, lesson, {"delta": 10})
         assert response.status_code == 403
         assert LessonProgress.objects.get().active_seconds == 0
+
+    def test_withdrawn_learner_is_rejected(self, client, world, lesson):
+        services.enrollment_withdraw(
+            enrollment=world.learner.enrollments.get(), by=world.learner
+        )
+        response = self.post(client, lesson, {"delta": 10})
+        assert response.status_code == 403
+        assert "not enrolled" in response.json()["error"]
+        assert LessonProgress.objects.get().active_seconds == 0
+
+    def test_lesson_not_opened_is_rejected(self, client, simple_course, lesson):
+        second = factories.lessons_of(simple_course)[1]
+        response = self.post(client, second, {"delta": 10})
+        assert response.status_code == 403
+        assert LessonProgress.objects.filter(lesson=second).exists() is False
+
+    def test_unpublished_lesson_is_not_found(self, client, lesson):
+        lesson.unpublish()
+        for payload in ({"delta": 10}, {"delta": 0}, "not json"):
+            assert self.post(client, lesson, payload).status_code == 404
+        assert LessonProgress.objects.get().active_seconds == 0
+
+    def test_unpublished_course_is_rejected(self, client, simple_course, lesson):
+        simple_course.live = False
+        simple_course.save(update_fields=["live"])
+        response = self.post(client, lesson, {"delta": 10})
+        assert response.status_code == 400
+        assert LessonProgress.objects.get().active_seconds == 0
+
+    def test_budget_is_enforced(self, client, lesson):
+        # Opened an hour ago: at most 3,600 s plus one interval of slack.
+        LessonProgress.objects.update(active_seconds=3620)
+        response = self.post(client, lesson, {"delta": 30})
+        assert response.status_code == 400
+        assert "More study time" in response.json()["error"]
+        assert LessonProgress.objects.get().active_seconds == 3620
+
+    def test_completion_and_rules_in_the_answer(self, client, lesson):
+        LessonPage.objects.filter(pk=lesson.pk).update(min_active_seconds=90)
+        response = self.post(client, lesson, {"delta": 30})
+        assert response.json()["completed"] is False
+        assert response.json()["rules"][0]["met"] is False
+        self.post(client, lesson, {"delta": 30})
+        body = self.post(client, lesson, {"delta": 30}).json()
+        assert body["active_seconds"] == 90
+        assert body["completed"] is True
+        assert body["rules"][0]["met"] is True
+        assert LessonProgress.objects.get().completed_at is not None
+
+    def test_queries_per_heartbeat(self, client, lesson, django_assert_max_num_queries):
+        self.post(client, lesson, {"delta": 5})  # first beat: user-session row
+        # session, user, roles (2) for the MFA check, progress lookup, UPDATE …
+        # RETURNING, and the transaction around them.
+        with django_assert_max_num_queries(8):
+            response = self.post(client, lesson, {"delta": 5})
+        assert response.json()["active_seconds"] == 10
 
     def test_csrf_required(self, world, lesson):
         csrf_client = Client(enforce_csrf_checks=True)
