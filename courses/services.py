@@ -204,34 +204,52 @@ def lesson_is_unlocked(
     return done == len(before)
 
 
-def _progress_for(enrollment: Enrollment, lesson: LessonPage) -> LessonProgress:
+def _progress_for(
+    enrollment: Enrollment, lesson: LessonPage
+) -> tuple[LessonProgress, bool]:
     now = timezone.now()
+    progress = LessonProgress.objects.filter(
+        enrollment=enrollment, lesson=lesson
+    ).first()
+    if progress is not None:
+        return progress, False
     try:
         with transaction.atomic():
-            progress, _created = LessonProgress.objects.get_or_create(
+            progress = LessonProgress.objects.create(
                 enrollment=enrollment,
                 lesson=lesson,
-                defaults={"first_seen_at": now, "last_seen_at": now},
+                first_seen_at=now,
+                last_seen_at=now,
             )
-    except IntegrityError:
-        progress = LessonProgress.objects.get(enrollment=enrollment, lesson=lesson)
-    return progress
+    except IntegrityError:  # opened concurrently in another tab
+        return LessonProgress.objects.get(enrollment=enrollment, lesson=lesson), False
+    return progress, True
 
 
 @transaction.atomic
-def lesson_open(*, user, lesson: LessonPage) -> tuple[Enrollment, LessonProgress]:
-    """Record that the learner opened a lesson (for resume)."""
-    course = lesson_course(lesson)
+def lesson_open(
+    *, user, lesson: LessonPage, course: CoursePage | None = None
+) -> tuple[Enrollment, LessonProgress]:
+    """Record that the learner opened a lesson (for resume).
+
+    ``course``: the lesson's course when the caller has just looked it up
+    with ``lesson_course(lesson)`` (saves the query); looked up otherwise.
+    """
+    course = course if course is not None else lesson_course(lesson)
     if course is None:
         raise ValidationError(LESSON_NOT_IN_COURSE, code="not_in_course")
     enrollment = _current_enrollment(user, course)
     enrollment.course = course
     if not lesson_is_unlocked(enrollment=enrollment, lesson=lesson, lessons=None):
         raise PermissionDenied(LESSON_LOCKED)
-    progress = _progress_for(enrollment, lesson)
-    Enrollment.objects.filter(pk=enrollment.pk).update(last_lesson=lesson)
+    progress, created = _progress_for(enrollment, lesson)
+    if enrollment.last_lesson_id != lesson.pk:
+        Enrollment.objects.filter(pk=enrollment.pk).update(last_lesson=lesson)
     enrollment.last_lesson = lesson
-    LessonProgress.objects.filter(pk=progress.pk).update(last_seen_at=timezone.now())
+    if not created:
+        now = timezone.now()
+        LessonProgress.objects.filter(pk=progress.pk).update(last_seen_at=now)
+        progress.last_seen_at = now
     return enrollment, progress
 
 
@@ -651,7 +669,7 @@ def quiz_attempt_submit(
         raise ValidationError(QUIZ_ATTEMPT_CLOSED, code="closed")
     attempt.refresh_from_db()
     enrollment = attempt.enrollment
-    progress = _progress_for(enrollment, lesson)
+    progress, _created = _progress_for(enrollment, lesson)
     updates: dict[str, Any] = {
         "quiz_best_score": Greatest(
             Coalesce(F("quiz_best_score"), Value(Decimal(0))), Value(score)

@@ -80,7 +80,7 @@ def course_resume(request: HttpRequest, course_id: int) -> HttpResponse:
     )
     if enrollment is None:
         return redirect(course.url)
-    outline = course_outline(course, enrollment)
+    outline = course_outline(course, enrollment, request=request)
     if enrollment.last_lesson_id and any(
         row.lesson.pk == enrollment.last_lesson_id and not row.completed
         for row in outline.lessons
@@ -115,7 +115,9 @@ def lesson_serve(request: HttpRequest, lesson: LessonPage, *args, **kwargs):
     if course is None:
         raise PermissionDenied(services.LESSON_NOT_IN_COURSE)
     try:
-        enrollment, progress = services.lesson_open(user=request.user, lesson=lesson)
+        enrollment, progress = services.lesson_open(
+            user=request.user, lesson=lesson, course=course
+        )
     except (PermissionDenied, ValidationError) as error:
         messages.error(request, _error_text(error))
         return redirect(course.url)
@@ -123,15 +125,10 @@ def lesson_serve(request: HttpRequest, lesson: LessonPage, *args, **kwargs):
 
 
 def _render_lesson(request, lesson, course, enrollment, progress):
-    outline = course_outline(course, enrollment) if course else None
-    previous_lesson = next_lesson = None
+    outline = course_outline(course, enrollment, request=request) if course else None
+    previous_row = next_row = None
     if outline:
-        ids = [row.lesson.pk for row in outline.lessons]
-        if lesson.pk in ids:
-            i = ids.index(lesson.pk)
-            previous_lesson = outline.lessons[i - 1].lesson if i > 0 else None
-            if i + 1 < len(ids):
-                next_lesson = outline.lessons[i + 1].lesson
+        previous_row, next_row = outline.mark_current(lesson.pk)
     quiz = lesson.quiz_block
     attempts = []
     open_attempt = None
@@ -155,8 +152,8 @@ def _render_lesson(request, lesson, course, enrollment, progress):
         "enrollment": enrollment,
         "progress": progress,
         "rules": lesson_rule_statuses(lesson, progress),
-        "previous_lesson": previous_lesson,
-        "next_lesson": next_lesson,
+        "previous_lesson": previous_row.lesson if previous_row else None,
+        "next_lesson": next_row.lesson if next_row else None,
         "quiz": quiz,
         "attempts": [a for a in attempts if not a.is_open],
         "open_attempt": open_attempt,

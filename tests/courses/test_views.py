@@ -140,7 +140,7 @@ class TestCoursePage:
         )
         services.enrollment_create(user=world.learner, course=course)
         client.force_login(world.learner)
-        with django_assert_max_num_queries(30):
+        with django_assert_max_num_queries(28):
             response = client.get(course.url)
         assert len(response.context["outline"].lessons) == modules * lessons
 
@@ -196,7 +196,7 @@ class TestLessonPage:
         lesson = factories.lessons_of(course)[-1]
         services.quiz_attempt_start(user=world.learner, lesson=lesson)
         client.force_login(world.learner)
-        with django_assert_max_num_queries(41):
+        with django_assert_max_num_queries(32):
             response = client.get(lesson.url)
         assert response.status_code == 200
         assert "Submit answers" in response.content.decode()
@@ -387,3 +387,60 @@ class TestMyLearning:
     def test_login_required(self, client, db):
         response = client.get(reverse("courses:my_learning"))
         assert response.status_code == 302
+
+
+class TestRouting:
+    """CourseIndexPage.route resolves lesson URLs in two queries with the
+    same results as Wagtail's level-by-level walk."""
+
+    def test_lesson_course_and_module_urls(self, client, world, simple_course):
+        services.enrollment_create(user=world.learner, course=simple_course)
+        client.force_login(world.learner)
+        lesson = factories.lessons_of(simple_course)[1]
+        response = client.get(lesson.url)
+        assert response.status_code == 200
+        assert response.context["page"].pk == lesson.pk
+        assert response.context["course"].pk == simple_course.pk
+        assert client.get(simple_course.url).context["page"].pk == simple_course.pk
+        module = lesson.get_parent()
+        assert client.get(module.url).url == simple_course.url  # module → course
+
+    def test_unknown_and_misplaced_paths_are_not_found(
+        self, client, world, simple_course
+    ):
+        services.enrollment_create(user=world.learner, course=simple_course)
+        client.force_login(world.learner)
+        lesson = factories.lessons_of(simple_course)[0]
+        module_slug = lesson.get_parent().slug
+        base = simple_course.url
+        assert client.get(f"{base}{module_slug}/nope/").status_code == 404
+        assert client.get(f"{base}nope/{lesson.slug}/").status_code == 404
+        # the lesson's slug one level too high, or too deep
+        assert client.get(f"{base}{lesson.slug}/").status_code == 404
+        assert client.get(f"{lesson.url}extra/").status_code == 404
+
+    def test_draft_lesson_is_not_found(self, client, world, simple_course):
+        services.enrollment_create(user=world.learner, course=simple_course)
+        client.force_login(world.learner)
+        lesson = factories.lessons_of(simple_course)[0]
+        url = lesson.url
+        lesson.unpublish()
+        assert client.get(url).status_code == 404
+
+    def test_unicode_slugs(self, client, world, pressure_track):
+        course = factories.course(track_page=pressure_track, publisher=world.lead)
+        lesson = factories.lessons_of(course)[0]
+        lesson.slug = "压力表-第一节"
+        lesson.save_revision().publish()
+        lesson.refresh_from_db()
+        services.enrollment_create(user=world.learner, course=course)
+        client.force_login(world.learner)
+        response = client.get(lesson.url)
+        assert response.status_code == 200
+        assert "%E5%8E%8B" in lesson.url  # quoted as Wagtail quotes it
+        outline_urls = [row.lesson.url for row in response.context["outline"].lessons]
+        request = response.wsgi_request
+        assert outline_urls == [
+            page.get_url(request=request) for page in factories.lessons_of(course)
+        ]
+        assert response.context["outline"].lessons[0].current is True
