@@ -444,3 +444,34 @@ class TestRouting:
             page.get_url(request=request) for page in factories.lessons_of(course)
         ]
         assert response.context["outline"].lessons[0].current is True
+
+
+def test_outline_items_escape_and_gate():
+    from courses.selectors import LessonRow, OutlineLesson
+    from courses.templatetags.courses_tags import outline_items
+
+    rows = [
+        LessonRow(
+            lesson=OutlineLesson(pk=1, title="<b>一</b>", path="a", url="/l/1/?a&b"),
+            completed=True,
+            current=True,
+        ),
+        LessonRow(lesson=OutlineLesson(pk=2, title="二", path="b", url="/l/2/")),
+        LessonRow(
+            lesson=OutlineLesson(pk=3, title="三", path="c", url="/l/3/"),
+            unlocked=False,
+        ),
+    ]
+    html = str(outline_items(rows, badges=True))
+    assert "<b>" not in html and "&lt;b&gt;一&lt;/b&gt;" in html
+    assert 'href="/l/1/?a&amp;b" aria-current="page"' in html
+    assert '<li class="is-current is-done">' in html
+    assert '<li class="">' in html and 'href="/l/2/"' in html
+    assert 'href="/l/3/"' not in html  # locked: no link
+    assert '<li class="is-locked">三 <span class="badge">Locked</span></li>' in html
+    assert "Done</span>" in html
+    # Not enrolled: nothing is linked; editors get every link.
+    assert "href" not in str(outline_items(rows, link_unlocked=False))
+    assert 'href="/l/3/"' in str(
+        outline_items(rows, link_unlocked=False, link_all=True)
+    )
