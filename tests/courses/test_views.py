@@ -289,9 +289,9 @@ class TestHeartbeatEndpoint:
 
     def test_queries_per_heartbeat(self, client, lesson, django_assert_max_num_queries):
         self.post(client, lesson, {"delta": 5})  # first beat: user-session row
-        # session, user, roles (2) for the MFA check, progress lookup, UPDATE …
-        # RETURNING, and the transaction around them.
-        with django_assert_max_num_queries(8):
+        # session, user, roles (2) for the MFA check, lesson, progress row,
+        # UPDATE … RETURNING, and the transaction around them.
+        with django_assert_max_num_queries(9):
             response = self.post(client, lesson, {"delta": 5})
         assert response.json()["active_seconds"] == 10
 
