@@ -436,6 +436,14 @@ def enrollment_list_for_learner(*, user) -> list[Enrollment]:
             Enrollment.objects.filter(user=user)
             .exclude(status=EnrollmentStatus.WITHDRAWN)
             .select_related("course", "course__publisher", "last_lesson")
+            # The list shows titles only: leave the lesson body (StreamField
+            # JSON, quizzes included) and the course's long texts in the DB.
+            .defer(
+                "last_lesson__body",
+                "course__intro",
+                "course__learning_outcomes",
+                "course__certificate_scope",
+            )
         ).order_by("status", "-enrolled_at")
     )
 
