@@ -272,19 +272,23 @@ def _update_returning(queryset, values: dict[str, Any], fields: list[str]) -> li
     """``queryset.update(**values)`` that also returns ``fields`` of the
     updated rows in the same statement (``UPDATE … RETURNING`` on PostgreSQL
     and SQLite; an update plus a select elsewhere)."""
+    from django.db import router
     from django.db.models import sql
 
-    connection = transaction.get_connection(queryset.db)
+    model = queryset.model
+    using = router.db_for_write(model)  # as update() would, never a replica
+    queryset = queryset.using(using)
+    connection = transaction.get_connection(using)
     if not connection.features.can_return_rows_from_update:
-        pks = list(queryset.values_list("pk", flat=True))
+        pks = list(queryset.select_for_update().values_list("pk", flat=True))
         queryset.filter(pk__in=pks).update(**values)
-        return list(queryset.model.objects.filter(pk__in=pks).values_list(*fields))
+        rows = model._default_manager.using(using).filter(pk__in=pks)
+        return list(rows.values_list(*fields))
     query = queryset.query.chain(sql.UpdateQuery)
     query.add_update_values(values)
-    opts = queryset.model._meta
-    with transaction.mark_for_rollback_on_error(using=queryset.db):
-        return query.get_compiler(queryset.db).execute_returning_sql(
-            [opts.get_field(name) for name in fields]
+    with transaction.mark_for_rollback_on_error(using=using):
+        return query.get_compiler(using).execute_returning_sql(
+            [model._meta.get_field(name) for name in fields]
         )
 
 

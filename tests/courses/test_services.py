@@ -1,5 +1,6 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import F
 
 from courses import services
 from courses.models import (
@@ -301,3 +302,28 @@ class TestCompletion:
             enrollment = study(world.learner, lesson, 30)
         with pytest.raises(ValidationError, match="cannot be left"):
             services.enrollment_withdraw(enrollment=enrollment, by=world.learner)
+
+
+def test_update_returning_matches_update_and_select(world, simple_course):
+    from courses.services import _update_returning
+
+    lesson = factories.lessons_of(simple_course)[0]
+    services.enrollment_create(user=world.learner, course=simple_course)
+    _enrollment, progress = services.lesson_open(user=world.learner, lesson=lesson)
+    rows = _update_returning(
+        LessonProgress.objects.filter(pk=progress.pk),
+        {"active_seconds": F("active_seconds") + 7},
+        ["active_seconds", "completed_at"],
+    )
+    assert [tuple(row) for row in rows] == [(7, None)]
+    assert LessonProgress.objects.get(pk=progress.pk).active_seconds == 7
+    # No row matched: nothing returned, nothing changed.
+    assert (
+        _update_returning(
+            LessonProgress.objects.filter(pk=progress.pk, active_seconds__gt=100),
+            {"active_seconds": F("active_seconds") + 7},
+            ["active_seconds"],
+        )
+        == []
+    )
+    assert LessonProgress.objects.get(pk=progress.pk).active_seconds == 7
