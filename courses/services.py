@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import random
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -64,6 +65,9 @@ QUIZ_UNKNOWN_QUESTION = _(
 )
 
 _CENT = Decimal("0.01")
+# ``LessonProgress.last_seen_at`` is kept to this precision when a lesson is
+# opened (reports read it by month).
+LAST_SEEN_RESOLUTION = timedelta(seconds=60)
 
 
 def heartbeat_interval() -> int:
@@ -234,6 +238,9 @@ def lesson_open(
 
     ``course``: the lesson's course when the caller has just looked it up
     with ``lesson_course(lesson)`` (saves the query); looked up otherwise.
+    Reopening the last lesson writes nothing, and ``last_seen_at`` moves only
+    when it is ``LAST_SEEN_RESOLUTION`` old (heartbeats move it too), so a
+    reload is a read-only transaction.
     """
     course = course if course is not None else lesson_course(lesson)
     if course is None:
@@ -246,8 +253,8 @@ def lesson_open(
     if enrollment.last_lesson_id != lesson.pk:
         Enrollment.objects.filter(pk=enrollment.pk).update(last_lesson=lesson)
     enrollment.last_lesson = lesson
-    if not created:
-        now = timezone.now()
+    now = timezone.now()
+    if not created and now - progress.last_seen_at >= LAST_SEEN_RESOLUTION:
         LessonProgress.objects.filter(pk=progress.pk).update(last_seen_at=now)
         progress.last_seen_at = now
     return enrollment, progress

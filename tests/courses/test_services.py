@@ -327,3 +327,24 @@ def test_update_returning_matches_update_and_select(world, simple_course):
         == []
     )
     assert LessonProgress.objects.get(pk=progress.pk).active_seconds == 7
+
+
+def test_reopening_a_lesson_writes_only_when_due(world, simple_course):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    lesson = factories.lessons_of(simple_course)[0]
+    services.enrollment_create(user=world.learner, course=simple_course)
+    enrollment, progress = services.lesson_open(user=world.learner, lesson=lesson)
+    assert enrollment.last_lesson == lesson
+    recent = timezone.now() - timedelta(seconds=10)
+    LessonProgress.objects.filter(pk=progress.pk).update(last_seen_at=recent)
+    services.lesson_open(user=world.learner, lesson=lesson)
+    assert LessonProgress.objects.get(pk=progress.pk).last_seen_at == recent
+    old = timezone.now() - services.LAST_SEEN_RESOLUTION - timedelta(seconds=1)
+    LessonProgress.objects.filter(pk=progress.pk).update(last_seen_at=old)
+    _enrollment, reopened = services.lesson_open(user=world.learner, lesson=lesson)
+    assert LessonProgress.objects.get(pk=progress.pk).last_seen_at > old
+    assert reopened.last_seen_at > old
+    assert Enrollment.objects.get(pk=enrollment.pk).last_lesson_id == lesson.pk
