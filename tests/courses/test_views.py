@@ -196,7 +196,7 @@ class TestLessonPage:
         lesson = factories.lessons_of(course)[-1]
         services.quiz_attempt_start(user=world.learner, lesson=lesson)
         client.force_login(world.learner)
-        with django_assert_max_num_queries(32):
+        with django_assert_max_num_queries(31):
             response = client.get(lesson.url)
         assert response.status_code == 200
         assert "Submit answers" in response.content.decode()
