@@ -72,6 +72,50 @@ def subset_codepoints() -> set[int]:
     return codepoints
 
 
+def glyph_priority() -> list[int]:
+    """Code points in the order their glyphs get ids in the built font.
+
+    WeasyPrint subsets with HarfBuzz keeping glyph ids, so an embedded font
+    holds an (empty) slot for every glyph id below the highest one used: a
+    single character at glyph id 13,000 costs ~30 KB of PDF and ~4 ms of
+    subsetting. Ordering the glyphs Latin and punctuation first, then GB2312
+    level 1 (the 3,755 common hanzi), then level 2 keeps typical certificate
+    text below glyph id ~4,500.
+    """
+    first = [
+        *range(0x20, 0x7F),
+        *range(0xA0, 0x180),
+        *range(0x2000, 0x2070),
+        *range(0x3000, 0x3040),
+        *range(0xFF00, 0xFFF0),
+    ]
+    level_1, level_2 = [], []
+    for high in range(0xB0, 0xF8):
+        for low in range(0xA1, 0xFF):
+            try:
+                char = bytes((high, low)).decode("gb2312")
+            except UnicodeDecodeError:
+                continue
+            (level_1 if high < 0xD8 else level_2).append(ord(char))
+    return first + level_1 + level_2
+
+
+def _reorder_glyphs(font) -> None:
+    from fontTools.ttLib.reorderGlyphs import reorderGlyphs
+
+    order = font.getGlyphOrder()
+    cmap = font.getBestCmap()
+    new_order = [order[0]]  # .notdef stays glyph 0
+    seen = {order[0]}
+    for codepoint in glyph_priority():
+        glyph = cmap.get(codepoint)
+        if glyph is not None and glyph not in seen:
+            new_order.append(glyph)
+            seen.add(glyph)
+    new_order += [glyph for glyph in order if glyph not in seen]
+    reorderGlyphs(font, new_order)
+
+
 def build_font(spec: FontSpec, *, out_dir: Path, desubroutinize: bool = True) -> Path:
     from fontTools import subset
     from fontTools.ttLib import TTFont
@@ -89,6 +133,7 @@ def build_font(spec: FontSpec, *, out_dir: Path, desubroutinize: bool = True) ->
     subsetter = subset.Subsetter(options=options)
     subsetter.populate(unicodes=subset_codepoints())
     subsetter.subset(font)
+    _reorder_glyphs(font)
     _rename(font, spec)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / spec.output

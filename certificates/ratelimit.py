@@ -29,11 +29,15 @@ def allow(
         return True
     bucket = int(time.time() // window)
     key = f"certificates:{name}:{client}:{bucket}"
-    if cache.add(key, 1, timeout=window + 5):
-        return True
+    # Count first: under load the bucket exists, and incr alone is one cache
+    # round trip fewer than add-then-incr.
     try:
         count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=window + 5)
-        return True
+    except ValueError:  # first request of this client in this window
+        if cache.add(key, 1, timeout=window + 5):
+            return True
+        try:
+            count = cache.incr(key)  # a concurrent request created it
+        except ValueError:  # expired meanwhile
+            return True
     return count <= limit

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from wagtail.admin.panels import (
@@ -88,6 +89,42 @@ class CourseIndexPage(Page):
 
     def get_template(self, request, *args, **kwargs):
         return "courses/course_index_page.html"
+
+    def route(self, request, path_components):
+        """Resolve /courses/<track>/<course>/<module>/<lesson>/ in two queries.
+
+        Wagtail's ``Page.route`` walks one level at a time with two queries
+        per level (the child, then its specific page): eight for a lesson.
+        Here one query reads the candidate pages of every remaining level
+        and one loads the last page's specific object; the walk and its
+        404s are the same. Pages on the way that route themselves (not the
+        default ``Page.route``) get the rest of the path handed over.
+        """
+        if len(path_components) < 2:
+            return super().route(request, path_components)
+        condition = Q()
+        for level, slug in enumerate(path_components, start=1):
+            condition |= Q(depth=self.depth + level, slug=slug)
+        candidates = {
+            (page.depth, page.path[: -self.steplen], page.slug): page
+            for page in Page.objects.filter(path__startswith=self.path).filter(
+                condition
+            )
+        }
+        parent = self
+        for level, slug in enumerate(path_components, start=1):
+            page = candidates.get((self.depth + level, parent.path, slug))
+            if page is None:
+                raise Http404
+            page._cached_parent_obj = parent
+            rest = path_components[level:]
+            specific_class = page.specific_class or Page
+            if rest and specific_class.route is not Page.route:
+                return page.specific.route(request, rest)
+            parent = page
+        page = parent.specific
+        page._cached_parent_obj = parent._cached_parent_obj
+        return page.route(request, [])
 
     def get_context(self, request, *args, **kwargs):
         from .selectors import catalogue_context

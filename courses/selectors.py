@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from urllib.parse import quote
 
 from django.db.models import (
     Case,
@@ -164,17 +165,46 @@ def catalogue_context(*, index: CourseIndexPage, request) -> dict:
 
 
 @dataclass
+class OutlineLesson:
+    """What an outline shows of a lesson, read without loading the page."""
+
+    pk: int
+    title: str
+    path: str
+    url: str | None = None
+
+
+@dataclass
+class OutlineModule:
+    pk: int
+    title: str
+    intro: str
+    path: str
+
+
+@dataclass
 class LessonRow:
-    lesson: LessonPage
+    lesson: OutlineLesson
     completed: bool = False
     started: bool = False
     unlocked: bool = True
     active_seconds: int = 0
+    current: bool = False
+
+    @property
+    def css_class(self) -> str:
+        """``is-current``, ``is-done`` / ``is-locked`` for the outline's ``<li>``."""
+        classes = ["is-current"] if self.current else []
+        if self.completed:
+            classes.append("is-done")
+        elif not self.unlocked:
+            classes.append("is-locked")
+        return " ".join(classes)
 
 
 @dataclass
 class ModuleRow:
-    module: ModulePage
+    module: OutlineModule
     lessons: list[LessonRow] = field(default_factory=list)
 
 
@@ -198,59 +228,102 @@ class CourseOutline:
                 return row
         return None
 
+    def mark_current(self, lesson_pk: int) -> tuple[LessonRow | None, LessonRow | None]:
+        """Mark the row of ``lesson_pk`` as current; answer the rows before
+        and after it (``None`` at either end or when it is not listed)."""
+        for i, row in enumerate(self.lessons):
+            if row.lesson.pk == lesson_pk:
+                row.current = True
+                before = self.lessons[i - 1] if i > 0 else None
+                after = self.lessons[i + 1] if i + 1 < len(self.lessons) else None
+                return before, after
+        return None, None
+
+
+# Characters Django's reverse() leaves unquoted in a URL path.
+_PATH_SAFE = "!$&'()*+,;=/~:@"
+
+
+def _lesson_urls(course: CoursePage, request, rows: list[tuple]) -> list[str | None]:
+    """URLs of the course's lessons from their ``url_path``: the course's URL
+    once (Wagtail's site-root lookup, cached on ``request``) plus each
+    lesson's path below the course, quoted as ``reverse()`` quotes it. Falls
+    back to Wagtail per lesson when the course URL does not end in its own
+    path (e.g. ``WAGTAIL_APPEND_SLASH = False``)."""
+    course_url = course.get_url(request=request)
+    if course_url and course_url.endswith("/") and course.url_path.endswith("/"):
+        own = len(course.url_path)
+        return [
+            course_url + quote(url_path[own:], safe=_PATH_SAFE) for *_, url_path in rows
+        ]
+    return [
+        LessonPage(pk=pk, path=path, url_path=url_path).get_url(request=request)
+        for pk, _title, path, url_path in rows
+    ]
+
 
 def course_outline(
-    course: CoursePage, enrollment: Enrollment | None = None
+    course: CoursePage, enrollment: Enrollment | None = None, *, request=None
 ) -> CourseOutline:
-    """Modules and lessons of ``course`` with the learner's progress.
+    """Modules and lessons of ``course`` with the learner's progress and each
+    lesson's URL.
 
-    Three queries whatever the size of the course.
+    Three queries whatever the size of the course; lessons are read as
+    values (no page objects), their URLs built from one site-root lookup.
     """
-    modules = list(ModulePage.objects.child_of(course).live().order_by("path"))
-    module_by_path = {m.path: ModuleRow(module=m) for m in modules}
-    lessons = (
+    modules = (
+        ModulePage.objects.child_of(course)
+        .live()
+        .order_by("path")
+        .values_list("pk", "title", "intro", "path")
+    )
+    module_by_path = {
+        path: ModuleRow(
+            module=OutlineModule(pk=pk, title=title, intro=intro, path=path)
+        )
+        for pk, title, intro, path in modules
+    }
+    lessons = list(
         LessonPage.objects.live()
         .filter(path__startswith=course.path, depth=course.depth + 2)
         .order_by("path")
-        .defer_streamfields()
+        .values_list("pk", "title", "path", "url_path")
     )
     progress = {}
     if enrollment is not None:
-        progress = {
-            p.lesson_id: p
-            for p in LessonProgress.objects.filter(enrollment=enrollment).only(
-                "lesson_id", "completed_at", "active_seconds"
-            )
-        }
-    rows: list[LessonRow] = []
+        rows = LessonProgress.objects.filter(enrollment=enrollment).values_list(
+            "lesson_id", "completed_at", "active_seconds"
+        )
+        progress = {lesson_id: (done, seconds) for lesson_id, done, seconds in rows}
     steplen = CoursePage.steplen
+    module_length = (course.depth + 1) * steplen
+    lessons = [row for row in lessons if row[2][:module_length] in module_by_path]
+    urls = _lesson_urls(course, request, lessons) if lessons else []
+    rows: list[LessonRow] = []
     gated = bool(
         enrollment is not None
         and course.sequential
         and enrollment.status != EnrollmentStatus.COMPLETED
     )
     previous_done = True
-    for lesson in lessons:
-        module_row = module_by_path.get(lesson.path[: (course.depth + 1) * steplen])
-        if module_row is None:
-            continue
-        p = progress.get(lesson.pk)
+    for (pk, title, path, _url_path), url in zip(lessons, urls, strict=True):
+        p = progress.get(pk)
         row = LessonRow(
-            lesson=lesson,
-            completed=bool(p and p.completed_at),
+            lesson=OutlineLesson(pk=pk, title=title, path=path, url=url),
+            completed=bool(p and p[0]),
             started=p is not None,
-            active_seconds=p.active_seconds if p else 0,
+            active_seconds=p[1] if p else 0,
             unlocked=(previous_done or not gated),
         )
         previous_done = previous_done and row.completed
-        module_row.lessons.append(row)
+        module_by_path[path[:module_length]].lessons.append(row)
         rows.append(row)
     return CourseOutline(
         modules=list(module_by_path.values()),
         lessons=rows,
         completed_count=sum(1 for r in rows if r.completed),
         total_count=len(rows),
-        active_seconds=sum(p.active_seconds for p in progress.values()),
+        active_seconds=sum(seconds for _done, seconds in progress.values()),
     )
 
 
@@ -270,9 +343,14 @@ def course_page_context(*, course: CoursePage, request) -> dict:
         if enrollment and enrollment.status != EnrollmentStatus.WITHDRAWN
         else None
     )
-    outline = course_outline(course, current)
+    outline = course_outline(course, current, request=request)
+    # The breadcrumb; routing has cached the parents on the page.
+    track = course.get_parent()
+    catalogue = track.get_parent() if track is not None else None
     context = {
         "outline": outline,
+        "catalogue": catalogue,
+        "track": track,
         "enrollment": enrollment,
         "current_enrollment": current,
         "prerequisites": [
@@ -358,6 +436,14 @@ def enrollment_list_for_learner(*, user) -> list[Enrollment]:
             Enrollment.objects.filter(user=user)
             .exclude(status=EnrollmentStatus.WITHDRAWN)
             .select_related("course", "course__publisher", "last_lesson")
+            # The list shows titles only: leave the lesson body (StreamField
+            # JSON, quizzes included) and the course's long texts in the DB.
+            .defer(
+                "last_lesson__body",
+                "course__intro",
+                "course__learning_outcomes",
+                "course__certificate_scope",
+            )
         ).order_by("status", "-enrolled_at")
     )
 

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
@@ -80,7 +80,7 @@ def course_resume(request: HttpRequest, course_id: int) -> HttpResponse:
     )
     if enrollment is None:
         return redirect(course.url)
-    outline = course_outline(course, enrollment)
+    outline = course_outline(course, enrollment, request=request)
     if enrollment.last_lesson_id and any(
         row.lesson.pk == enrollment.last_lesson_id and not row.completed
         for row in outline.lessons
@@ -115,7 +115,9 @@ def lesson_serve(request: HttpRequest, lesson: LessonPage, *args, **kwargs):
     if course is None:
         raise PermissionDenied(services.LESSON_NOT_IN_COURSE)
     try:
-        enrollment, progress = services.lesson_open(user=request.user, lesson=lesson)
+        enrollment, progress = services.lesson_open(
+            user=request.user, lesson=lesson, course=course
+        )
     except (PermissionDenied, ValidationError) as error:
         messages.error(request, _error_text(error))
         return redirect(course.url)
@@ -123,15 +125,10 @@ def lesson_serve(request: HttpRequest, lesson: LessonPage, *args, **kwargs):
 
 
 def _render_lesson(request, lesson, course, enrollment, progress):
-    outline = course_outline(course, enrollment) if course else None
-    previous_lesson = next_lesson = None
+    outline = course_outline(course, enrollment, request=request) if course else None
+    previous_row = next_row = None
     if outline:
-        ids = [row.lesson.pk for row in outline.lessons]
-        if lesson.pk in ids:
-            i = ids.index(lesson.pk)
-            previous_lesson = outline.lessons[i - 1].lesson if i > 0 else None
-            if i + 1 < len(ids):
-                next_lesson = outline.lessons[i + 1].lesson
+        previous_row, next_row = outline.mark_current(lesson.pk)
     quiz = lesson.quiz_block
     attempts = []
     open_attempt = None
@@ -155,8 +152,8 @@ def _render_lesson(request, lesson, course, enrollment, progress):
         "enrollment": enrollment,
         "progress": progress,
         "rules": lesson_rule_statuses(lesson, progress),
-        "previous_lesson": previous_lesson,
-        "next_lesson": next_lesson,
+        "previous_lesson": previous_row.lesson if previous_row else None,
+        "next_lesson": next_row.lesson if next_row else None,
         "quiz": quiz,
         "attempts": [a for a in attempts if not a.is_open],
         "open_attempt": open_attempt,
@@ -176,22 +173,26 @@ def lesson_heartbeat(request: HttpRequest, lesson_id: int) -> JsonResponse:
     """POST JSON ``{"delta": 15, "video_position": 12.5, "video_duration": 300}``."""
     if not request.user.is_authenticated:
         return _json_error(_("Log in to record study time."), 403)
-    lesson = get_object_or_404(LessonPage.objects.live(), pk=lesson_id)
     try:
         payload = json.loads(request.body or b"{}")
     except (ValueError, UnicodeDecodeError):
-        return _json_error(str(HEARTBEAT_BAD_JSON))
+        payload = None
     if not isinstance(payload, dict) or "delta" not in payload:
+        # The lesson must exist whatever the body says (404 before 400).
+        get_object_or_404(LessonPage.objects.live(), pk=lesson_id)
         return _json_error(str(HEARTBEAT_BAD_JSON))
     try:
         progress = services.heartbeat_record(
             user=request.user,
-            lesson=lesson,
+            lesson=lesson_id,
             delta_seconds=payload.get("delta"),
             video_position=payload.get("video_position"),
             video_duration=payload.get("video_duration"),
         )
+    except LessonPage.DoesNotExist as error:
+        raise Http404 from error
     except ValidationError as error:
+        get_object_or_404(LessonPage.objects.live(), pk=lesson_id)
         return _json_error(_error_text(error))
     except PermissionDenied as error:
         return _json_error(_error_text(error), 403)
@@ -202,7 +203,7 @@ def lesson_heartbeat(request: HttpRequest, lesson_id: int) -> JsonResponse:
             "completed": progress.completed_at is not None,
             "rules": [
                 {"label": str(s.label), "met": s.met}
-                for s in lesson_rule_statuses(lesson, progress)
+                for s in lesson_rule_statuses(progress.lesson, progress)
             ],
         }
     )

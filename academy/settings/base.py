@@ -89,7 +89,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "academy.security.PathSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "users.middleware.ThrottledUserSessionsMiddleware",
     "users.middleware.RequireMfaMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
@@ -229,6 +229,9 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Metrology Partnership Academy"
 # Needed so that every session has a row users (and deactivation) can end.
 USERSESSIONS_TRACK_ACTIVITY = True
+# users.middleware.ThrottledUserSessionsMiddleware: update a session's
+# last_seen_at (and IP / user agent) at most this often; 0 = every request.
+ACADEMY_USERSESSIONS_ACTIVITY_SECONDS = 60
 # Roles that must have MFA before they reach any page but the MFA set-up.
 ACADEMY_MFA_REQUIRED_ROLES = ["coordinator", "expert", "hr"]
 

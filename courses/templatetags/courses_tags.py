@@ -1,4 +1,6 @@
 from django import template
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from ..units import compatible_units
@@ -38,3 +40,36 @@ def get_item(mapping, key):
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+@register.simple_tag
+def outline_items(rows, *, link_unlocked=True, link_all=False, badges=False):
+    """The ``<li>`` items of one module of a course outline.
+
+    A course has up to a few hundred lessons, and each row as template markup
+    costs a dozen node renders; building the rows here is several times
+    faster. Titles and URLs are escaped; the classes come from
+    ``LessonRow.css_class`` (fixed words). Rows link to their lesson when
+    unlocked (and ``link_unlocked``) or always (``link_all``, editors);
+    ``badges`` adds the Done / Locked badges of the course page.
+    """
+    done_badge = locked_badge = ""
+    if badges:
+        done_badge = format_html(' <span class="badge badge-ok">{}</span>', _("Done"))
+        locked_badge = format_html(' <span class="badge">{}</span>', _("Locked"))
+    items = []
+    for row in rows:
+        lesson = row.lesson
+        title = escape(lesson.title)
+        if (link_unlocked and row.unlocked) or link_all:
+            current = ' aria-current="page"' if row.current else ""
+            label = f'<a href="{escape(lesson.url or "")}"{current}>{title}</a>'
+        else:
+            label = title
+        badge = ""
+        if row.completed:
+            badge = done_badge
+        elif not row.unlocked:
+            badge = locked_badge
+        items.append(f'<li class="{row.css_class}">{label}{badge}</li>')
+    return mark_safe("\n".join(items))  # noqa: S308 - every part escaped above

@@ -381,3 +381,19 @@ def test_public_nav_has_verify(rf):
     assert reverse("certificates:verify") in [
         item.url for item in public_nav_items(request)
     ]
+
+
+def test_rate_limit_counts_per_client_and_window(settings, monkeypatch):
+    from django.core.cache import cache
+
+    from certificates import ratelimit
+
+    cache.clear()
+    settings.CERTIFICATES_VERIFY_RATE_LIMIT = (2, 60)
+    now = [6_000_000.0]
+    monkeypatch.setattr(ratelimit.time, "time", lambda: now[0])
+    assert [ratelimit.allow("a") for _ in range(3)] == [True, True, False]
+    assert ratelimit.allow("b") is True
+    now[0] += 60  # next window
+    assert [ratelimit.allow("a") for _ in range(3)] == [True, True, False]
+    cache.clear()

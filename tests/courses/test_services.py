@@ -1,5 +1,6 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import F
 
 from courses import services
 from courses.models import (
@@ -301,3 +302,49 @@ class TestCompletion:
             enrollment = study(world.learner, lesson, 30)
         with pytest.raises(ValidationError, match="cannot be left"):
             services.enrollment_withdraw(enrollment=enrollment, by=world.learner)
+
+
+def test_update_returning_matches_update_and_select(world, simple_course):
+    from courses.services import _update_returning
+
+    lesson = factories.lessons_of(simple_course)[0]
+    services.enrollment_create(user=world.learner, course=simple_course)
+    _enrollment, progress = services.lesson_open(user=world.learner, lesson=lesson)
+    rows = _update_returning(
+        LessonProgress.objects.filter(pk=progress.pk),
+        {"active_seconds": F("active_seconds") + 7},
+        ["active_seconds", "completed_at"],
+    )
+    assert [tuple(row) for row in rows] == [(7, None)]
+    assert LessonProgress.objects.get(pk=progress.pk).active_seconds == 7
+    # No row matched: nothing returned, nothing changed.
+    assert (
+        _update_returning(
+            LessonProgress.objects.filter(pk=progress.pk, active_seconds__gt=100),
+            {"active_seconds": F("active_seconds") + 7},
+            ["active_seconds"],
+        )
+        == []
+    )
+    assert LessonProgress.objects.get(pk=progress.pk).active_seconds == 7
+
+
+def test_reopening_a_lesson_writes_only_when_due(world, simple_course):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    lesson = factories.lessons_of(simple_course)[0]
+    services.enrollment_create(user=world.learner, course=simple_course)
+    enrollment, progress = services.lesson_open(user=world.learner, lesson=lesson)
+    assert enrollment.last_lesson == lesson
+    recent = timezone.now() - timedelta(seconds=10)
+    LessonProgress.objects.filter(pk=progress.pk).update(last_seen_at=recent)
+    services.lesson_open(user=world.learner, lesson=lesson)
+    assert LessonProgress.objects.get(pk=progress.pk).last_seen_at == recent
+    old = timezone.now() - services.LAST_SEEN_RESOLUTION - timedelta(seconds=1)
+    LessonProgress.objects.filter(pk=progress.pk).update(last_seen_at=old)
+    _enrollment, reopened = services.lesson_open(user=world.learner, lesson=lesson)
+    assert LessonProgress.objects.get(pk=progress.pk).last_seen_at > old
+    assert reopened.last_seen_at > old
+    assert Enrollment.objects.get(pk=enrollment.pk).last_lesson_id == lesson.pk

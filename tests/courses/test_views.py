@@ -6,7 +6,13 @@ from django.urls import reverse
 from wagtail import hooks
 
 from courses import services
-from courses.models import EnrollmentStatus, LessonProgress, Level, QuizAttempt
+from courses.models import (
+    EnrollmentStatus,
+    LessonPage,
+    LessonProgress,
+    Level,
+    QuizAttempt,
+)
 
 from . import factories
 from .conftest import backdate
@@ -134,7 +140,7 @@ class TestCoursePage:
         )
         services.enrollment_create(user=world.learner, course=course)
         client.force_login(world.learner)
-        with django_assert_max_num_queries(30):
+        with django_assert_max_num_queries(28):
             response = client.get(course.url)
         assert len(response.context["outline"].lessons) == modules * lessons
 
@@ -190,7 +196,7 @@ class TestLessonPage:
         lesson = factories.lessons_of(course)[-1]
         services.quiz_attempt_start(user=world.learner, lesson=lesson)
         client.force_login(world.learner)
-        with django_assert_max_num_queries(41):
+        with django_assert_max_num_queries(31):
             response = client.get(lesson.url)
         assert response.status_code == 200
         assert "Submit answers" in response.content.decode()
@@ -232,6 +238,62 @@ class TestHeartbeatEndpoint:
         response = self.post(client, lesson, {"delta": 10})
         assert response.status_code == 403
         assert LessonProgress.objects.get().active_seconds == 0
+
+    def test_withdrawn_learner_is_rejected(self, client, world, lesson):
+        services.enrollment_withdraw(
+            enrollment=world.learner.enrollments.get(), by=world.learner
+        )
+        response = self.post(client, lesson, {"delta": 10})
+        assert response.status_code == 403
+        assert "not enrolled" in response.json()["error"]
+        assert LessonProgress.objects.get().active_seconds == 0
+
+    def test_lesson_not_opened_is_rejected(self, client, simple_course, lesson):
+        second = factories.lessons_of(simple_course)[1]
+        response = self.post(client, second, {"delta": 10})
+        assert response.status_code == 403
+        assert LessonProgress.objects.filter(lesson=second).exists() is False
+
+    def test_unpublished_lesson_is_not_found(self, client, lesson):
+        lesson.unpublish()
+        for payload in ({"delta": 10}, {"delta": 0}, "not json"):
+            assert self.post(client, lesson, payload).status_code == 404
+        assert LessonProgress.objects.get().active_seconds == 0
+
+    def test_unpublished_course_is_rejected(self, client, simple_course, lesson):
+        simple_course.live = False
+        simple_course.save(update_fields=["live"])
+        response = self.post(client, lesson, {"delta": 10})
+        assert response.status_code == 400
+        assert LessonProgress.objects.get().active_seconds == 0
+
+    def test_budget_is_enforced(self, client, lesson):
+        # Opened an hour ago: at most 3,600 s plus one interval of slack.
+        LessonProgress.objects.update(active_seconds=3620)
+        response = self.post(client, lesson, {"delta": 30})
+        assert response.status_code == 400
+        assert "More study time" in response.json()["error"]
+        assert LessonProgress.objects.get().active_seconds == 3620
+
+    def test_completion_and_rules_in_the_answer(self, client, lesson):
+        LessonPage.objects.filter(pk=lesson.pk).update(min_active_seconds=90)
+        response = self.post(client, lesson, {"delta": 30})
+        assert response.json()["completed"] is False
+        assert response.json()["rules"][0]["met"] is False
+        self.post(client, lesson, {"delta": 30})
+        body = self.post(client, lesson, {"delta": 30}).json()
+        assert body["active_seconds"] == 90
+        assert body["completed"] is True
+        assert body["rules"][0]["met"] is True
+        assert LessonProgress.objects.get().completed_at is not None
+
+    def test_queries_per_heartbeat(self, client, lesson, django_assert_max_num_queries):
+        self.post(client, lesson, {"delta": 5})  # first beat: user-session row
+        # session, user, roles (2) for the MFA check, lesson, progress row,
+        # UPDATE … RETURNING, and the transaction around them.
+        with django_assert_max_num_queries(9):
+            response = self.post(client, lesson, {"delta": 5})
+        assert response.json()["active_seconds"] == 10
 
     def test_csrf_required(self, world, lesson):
         csrf_client = Client(enforce_csrf_checks=True)
@@ -325,3 +387,91 @@ class TestMyLearning:
     def test_login_required(self, client, db):
         response = client.get(reverse("courses:my_learning"))
         assert response.status_code == 302
+
+
+class TestRouting:
+    """CourseIndexPage.route resolves lesson URLs in two queries with the
+    same results as Wagtail's level-by-level walk."""
+
+    def test_lesson_course_and_module_urls(self, client, world, simple_course):
+        services.enrollment_create(user=world.learner, course=simple_course)
+        client.force_login(world.learner)
+        lesson = factories.lessons_of(simple_course)[1]
+        response = client.get(lesson.url)
+        assert response.status_code == 200
+        assert response.context["page"].pk == lesson.pk
+        assert response.context["course"].pk == simple_course.pk
+        assert client.get(simple_course.url).context["page"].pk == simple_course.pk
+        module = lesson.get_parent()
+        assert client.get(module.url).url == simple_course.url  # module → course
+
+    def test_unknown_and_misplaced_paths_are_not_found(
+        self, client, world, simple_course
+    ):
+        services.enrollment_create(user=world.learner, course=simple_course)
+        client.force_login(world.learner)
+        lesson = factories.lessons_of(simple_course)[0]
+        module_slug = lesson.get_parent().slug
+        base = simple_course.url
+        assert client.get(f"{base}{module_slug}/nope/").status_code == 404
+        assert client.get(f"{base}nope/{lesson.slug}/").status_code == 404
+        # the lesson's slug one level too high, or too deep
+        assert client.get(f"{base}{lesson.slug}/").status_code == 404
+        assert client.get(f"{lesson.url}extra/").status_code == 404
+
+    def test_draft_lesson_is_not_found(self, client, world, simple_course):
+        services.enrollment_create(user=world.learner, course=simple_course)
+        client.force_login(world.learner)
+        lesson = factories.lessons_of(simple_course)[0]
+        url = lesson.url
+        lesson.unpublish()
+        assert client.get(url).status_code == 404
+
+    def test_unicode_slugs(self, client, world, pressure_track):
+        course = factories.course(track_page=pressure_track, publisher=world.lead)
+        lesson = factories.lessons_of(course)[0]
+        lesson.slug = "压力表-第一节"
+        lesson.save_revision().publish()
+        lesson.refresh_from_db()
+        services.enrollment_create(user=world.learner, course=course)
+        client.force_login(world.learner)
+        response = client.get(lesson.url)
+        assert response.status_code == 200
+        assert "%E5%8E%8B" in lesson.url  # quoted as Wagtail quotes it
+        outline_urls = [row.lesson.url for row in response.context["outline"].lessons]
+        request = response.wsgi_request
+        assert outline_urls == [
+            page.get_url(request=request) for page in factories.lessons_of(course)
+        ]
+        assert response.context["outline"].lessons[0].current is True
+
+
+def test_outline_items_escape_and_gate():
+    from courses.selectors import LessonRow, OutlineLesson
+    from courses.templatetags.courses_tags import outline_items
+
+    rows = [
+        LessonRow(
+            lesson=OutlineLesson(pk=1, title="<b>一</b>", path="a", url="/l/1/?a&b"),
+            completed=True,
+            current=True,
+        ),
+        LessonRow(lesson=OutlineLesson(pk=2, title="二", path="b", url="/l/2/")),
+        LessonRow(
+            lesson=OutlineLesson(pk=3, title="三", path="c", url="/l/3/"),
+            unlocked=False,
+        ),
+    ]
+    html = str(outline_items(rows, badges=True))
+    assert "<b>" not in html and "&lt;b&gt;一&lt;/b&gt;" in html
+    assert 'href="/l/1/?a&amp;b" aria-current="page"' in html
+    assert '<li class="is-current is-done">' in html
+    assert '<li class="">' in html and 'href="/l/2/"' in html
+    assert 'href="/l/3/"' not in html  # locked: no link
+    assert '<li class="is-locked">三 <span class="badge">Locked</span></li>' in html
+    assert "Done</span>" in html
+    # Not enrolled: nothing is linked; editors get every link.
+    assert "href" not in str(outline_items(rows, link_unlocked=False))
+    assert 'href="/l/3/"' in str(
+        outline_items(rows, link_unlocked=False, link_all=True)
+    )
