@@ -1,0 +1,116 @@
+"""Rules of the "Course review" workflow task (``models.CourseReviewTask``).
+
+Who moderates a page on the task: coordinators (and superusers), and the
+active reviewers of the lead enterprise that publishes the page's course
+(``organizations.Membership.may_review_courses``). Four eyes: nobody except a
+superuser approves or rejects a change they submitted (the workflow's
+``requested_by``), authored (the task state's revision) or last edited (the
+page's latest revision, which is what gets published). The predicates live in
+``courses.permissions``; this module adapts them to Wagtail's ``Task`` API.
+"""
+
+from __future__ import annotations
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.db.models import CharField, Q, QuerySet
+from django.db.models.functions import Cast
+from django.utils.translation import gettext_lazy as _
+from wagtail.models import LockableMixin, Page, TaskState
+
+from organizations.permissions import course_reviewer_company_ids, is_coordinator
+
+from .models import CoursePage
+from .permissions import (
+    can_decide_course_review,
+    can_review_course,
+    course_publisher_id_of,
+)
+
+REVIEW_NOT_ALLOWED = _(
+    "You may not review this change: reviewers decide only on their own "
+    "enterprise's courses, and never on a change they made themselves."
+)
+
+
+def can_moderate_page(user, page) -> bool:
+    """Moderate ``page`` on the task (ignoring four eyes): used for editor
+    access and the workflow lock."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return can_review_course(user, course_publisher_id_of(page))
+
+
+def task_actions(task, page, user) -> list[tuple[str, str, bool]]:
+    task_state = page.current_workflow_task_state
+    if task_state is None or task_state.task_id != task.pk:
+        return []
+    if not can_decide_course_review(user, task_state, page=page):
+        return []
+    return [
+        ("reject", _("Request changes"), True),
+        ("approve", _("Approve"), False),
+        ("approve", _("Approve with comment"), True),
+    ]
+
+
+def check_action(task, task_state, user, action_name: str) -> None:
+    """Refuse an action unless ``user`` may decide ``task_state`` — checked on
+    the task state's own page, not the page named in the URL."""
+    if task_state.task_id != task.pk or action_name not in ("approve", "reject"):
+        raise PermissionDenied(REVIEW_NOT_ALLOWED)
+    if not can_decide_course_review(user, task_state):
+        raise PermissionDenied(REVIEW_NOT_ALLOWED)
+
+
+def unlock_for_review(workflow_state) -> None:
+    """Like ``GroupApprovalTask``: a lock held by someone who cannot moderate
+    the page is released when the review starts."""
+    page = workflow_state.content_object
+    if not isinstance(page, LockableMixin) or not page.locked_by_id:
+        return
+    if not can_moderate_page(page.locked_by, page):
+        page.locked = False
+        page.locked_by = None
+        page.locked_at = None
+        page.save(update_fields=["locked", "locked_by", "locked_at"])
+
+
+def _page_ids_as_text(pages: QuerySet) -> QuerySet:
+    return pages.annotate(pk_text=Cast("pk", CharField())).values("pk_text")
+
+
+def task_states_user_can_moderate(task, user) -> QuerySet:
+    """In-progress task states ``user`` may approve (the dashboard's "awaiting
+    your review" panel and the workflow reports)."""
+    states = TaskState.objects.filter(task=task, status=TaskState.STATUS_IN_PROGRESS)
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return states.none()
+    if user.is_superuser:
+        return states
+    if not is_coordinator(user):
+        companies = course_reviewer_company_ids(user)
+        paths = list(
+            CoursePage.objects.filter(publisher_id__in=companies).values_list(
+                "path", flat=True
+            )
+        )
+        if not paths:
+            return states.none()
+        subtree = Q()
+        for path in paths:
+            subtree |= Q(path__startswith=path)
+        states = states.filter(
+            workflow_state__base_content_type=ContentType.objects.get_for_model(Page),
+            workflow_state__object_id__in=_page_ids_as_text(
+                Page.objects.filter(subtree)
+            ),
+        )
+    own_latest = _page_ids_as_text(Page.objects.filter(latest_revision__user=user))
+    return (
+        states.exclude(workflow_state__requested_by=user)
+        .exclude(revision__user=user)
+        .exclude(workflow_state__object_id__in=own_latest)
+    )
