@@ -114,3 +114,80 @@ def task_states_user_can_moderate(task, user) -> QuerySet:
         .exclude(revision__user=user)
         .exclude(workflow_state__object_id__in=own_latest)
     )
+
+
+def review_recipients(task_state) -> set:
+    """Who is told that a change awaits review: coordinators and the active
+    reviewers of the course's publisher, never the submitter."""
+    from django.contrib.auth import get_user_model
+
+    from organizations.models import (
+        COORDINATOR_GROUP_NAME,
+        CompanyKind,
+        Membership,
+        Role,
+    )
+
+    users = get_user_model().objects.filter(is_active=True)
+    page = Page.objects.filter(pk=task_state.workflow_state.object_id).first()
+    publisher_id = course_publisher_id_of(page)
+    reviewers = (
+        Membership.objects.active()
+        .filter(
+            company_id=publisher_id,
+            role=Role.EXPERT,
+            may_review_courses=True,
+            company__kind=CompanyKind.LEAD,
+        )
+        .values("user_id")
+    )
+    recipients = set(
+        users.filter(Q(groups__name=COORDINATOR_GROUP_NAME) | Q(pk__in=reviewers))
+    )
+    authors = {task_state.workflow_state.requested_by_id}
+    return {user for user in recipients if user.pk not in authors}
+
+
+def _submission_notifier():
+    from wagtail.admin.mail import BaseGroupApprovalTaskStateEmailNotifier
+
+    from .models import CourseReviewTask
+
+    class CourseReviewSubmissionEmailNotifier(BaseGroupApprovalTaskStateEmailNotifier):
+        """Wagtail's "submitted for moderation" e-mail, sent to the people who
+        may review the change instead of a group's members."""
+
+        notification = "submitted"
+
+        def can_handle(self, instance, **kwargs):
+            return isinstance(instance, TaskState) and isinstance(
+                instance.task.specific, CourseReviewTask
+            )
+
+        def get_recipient_users(self, task_state, **kwargs):
+            triggering_user = kwargs.get("user")
+            return {
+                user
+                for user in review_recipients(task_state)
+                if triggering_user is None or user.pk != triggering_user.pk
+            }
+
+    return CourseReviewSubmissionEmailNotifier()
+
+
+def review_submitted(sender, instance, user=None, **kwargs) -> None:
+    """``task_submitted`` receiver: e-mail the reviewers after commit."""
+    from django.db import transaction
+
+    from .models import CourseReviewTask
+
+    if not isinstance(instance.task.specific, CourseReviewTask):
+        return
+    task_state_id = instance.pk
+
+    def send() -> None:
+        task_state = TaskState.objects.filter(pk=task_state_id).first()
+        if task_state is not None:
+            _submission_notifier()(instance=task_state.specific, user=user)
+
+    transaction.on_commit(send)

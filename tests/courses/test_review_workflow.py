@@ -348,3 +348,17 @@ class TestTaskApi:
         ]
         assert not task.locked_for_user(lesson, setup["reviewer_a"])
         assert task.locked_for_user(lesson, setup["reviewer_b"])
+
+
+class TestNotification:
+    def test_reviewers_of_the_publisher_and_coordinators_are_emailed(
+        self, client, world, setup, mailoutbox, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            submit_lesson(client, world.expert, setup["a"], "数字压力计")
+        recipients = {address for message in mailoutbox for address in message.to}
+        assert setup["reviewer_a"].email in recipients
+        assert world.coordinator.email in recipients
+        assert setup["reviewer_b"].email not in recipients
+        assert world.expert.email not in recipients
+        assert world.other_expert.email not in recipients
