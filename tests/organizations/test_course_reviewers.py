@@ -180,3 +180,61 @@ class TestSnippetForm:
         )
         membership.refresh_from_db()
         assert not membership.may_review_courses
+
+
+class TestPeoplePage:
+    """HR of the lead enterprise names reviewers on the "People" page."""
+
+    @pytest.fixture(autouse=True)
+    def _no_mfa(self, settings):
+        settings.ACADEMY_MFA_REQUIRED_ROLES = []
+
+    def url(self, membership):
+        return reverse(
+            "organizations:membership_course_reviewer",
+            args=[membership.company_id, membership.pk],
+        )
+
+    def test_hr_names_and_stops_a_reviewer(self, client, world):
+        membership = expert_membership(world)
+        client.force_login(world.lead_hr)
+        people = reverse("organizations:company_people", args=[world.lead.pk])
+        assert "Name course reviewer" in client.get(people).content.decode()
+        response = client.post(self.url(membership), {"value": "1"}, follow=True)
+        assert "now reviews changes to" in response.content.decode()
+        assert "Stop course review" in response.content.decode()
+        membership.refresh_from_db()
+        assert membership.may_review_courses
+        client.post(self.url(membership), {"value": "0"})
+        membership.refresh_from_db()
+        assert not membership.may_review_courses
+
+    @pytest.mark.parametrize("role", ["hr", "other_hr", "expert", "learner"])
+    def test_others_are_refused(self, client, world, role):
+        membership = expert_membership(world)
+        client.force_login(getattr(world, role))
+        response = client.post(self.url(membership), {"value": "1"})
+        assert response.status_code == 403
+        membership.refresh_from_db()
+        assert not membership.may_review_courses
+
+    @pytest.mark.parametrize("value", ["", "yes", "2"])
+    def test_bad_value_changes_nothing(self, client, world, value):
+        membership = expert_membership(world)
+        client.force_login(world.lead_hr)
+        response = client.post(self.url(membership), {"value": value}, follow=True)
+        assert "Choose whether this expert reviews course changes." in (
+            response.content.decode()
+        )
+        membership.refresh_from_db()
+        assert not membership.may_review_courses
+
+    def test_learner_membership_is_refused_with_a_message(self, client, world):
+        membership = world.learner.memberships.get()
+        client.force_login(world.hr)
+        response = client.post(self.url(membership), {"value": "1"}, follow=True)
+        assert "Only experts of a lead enterprise can review its courses." in (
+            response.content.decode()
+        )
+        membership.refresh_from_db()
+        assert not membership.may_review_courses
