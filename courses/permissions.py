@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Membership, Partnership, Role
@@ -118,16 +119,18 @@ def can_review_course(user, publisher_id: int | None) -> bool:
 
 
 def course_review_authors(task_state, page) -> set[int]:
-    """Who made the change under review: the submitter, the author of the
-    revision on the task and the author of the page's latest revision (the
-    one that is published on approval)."""
+    """Who made the change under review: the submitter, and the author of
+    every revision of the page since its live revision (all revisions of a
+    page never published) — the submitted and the latest revision included."""
     from wagtail.models import Revision
 
     authors = {task_state.workflow_state.requested_by_id}
-    revision_ids = {task_state.revision_id, page.latest_revision_id} - {None}
-    authors |= set(
-        Revision.objects.filter(pk__in=revision_ids).values_list("user_id", flat=True)
-    )
+    revisions = Revision.objects.page_revisions().filter(object_id=str(page.pk))
+    if page.live_revision_id:
+        revisions = revisions.filter(
+            Q(pk__gt=page.live_revision_id) | Q(pk=task_state.revision_id)
+        )
+    authors |= set(revisions.values_list("user_id", flat=True))
     return authors - {None}
 
 

@@ -4,9 +4,10 @@ Who moderates a page on the task: coordinators (and superusers), and the
 active reviewers of the lead enterprise that publishes the page's course
 (``organizations.Membership.may_review_courses``). Four eyes: nobody except a
 superuser approves or rejects a change they submitted (the workflow's
-``requested_by``), authored (the task state's revision) or last edited (the
-page's latest revision, which is what gets published). The predicates live in
-``courses.permissions``; this module adapts them to Wagtail's ``Task`` API.
+``requested_by``) or had a hand in (any revision of the page since its live
+revision, so the submitted and the latest, published, one included). The
+predicates live in ``courses.permissions``; this module adapts them to
+Wagtail's ``Task`` API.
 """
 
 from __future__ import annotations
@@ -90,6 +91,9 @@ def task_states_user_can_moderate(task, user) -> QuerySet:
         return states.none()
     if user.is_superuser:
         return states
+    states = states.filter(
+        workflow_state__base_content_type=ContentType.objects.get_for_model(Page)
+    )
     if not is_coordinator(user):
         companies = course_reviewer_company_ids(user)
         paths = list(
@@ -103,17 +107,41 @@ def task_states_user_can_moderate(task, user) -> QuerySet:
         for path in paths:
             subtree |= Q(path__startswith=path)
         states = states.filter(
-            workflow_state__base_content_type=ContentType.objects.get_for_model(Page),
             workflow_state__object_id__in=_page_ids_as_text(
                 Page.objects.filter(subtree)
             ),
         )
-    own_latest = _page_ids_as_text(Page.objects.filter(latest_revision__user=user))
-    return (
-        states.exclude(workflow_state__requested_by=user)
-        .exclude(revision__user=user)
-        .exclude(workflow_state__object_id__in=own_latest)
+    states = states.exclude(workflow_state__requested_by=user)
+    return states.exclude(pk__in=_states_with_own_revisions(states, user))
+
+
+def _states_with_own_revisions(states: QuerySet, user) -> list[int]:
+    """Task states whose page ``user`` edited since its live revision (four
+    eyes, as ``course_review_authors``). Few states are in progress at a
+    time, so this is three small queries."""
+    from wagtail.models import Revision
+
+    rows = list(states.values_list("pk", "workflow_state__object_id", "revision_id"))
+    if not rows:
+        return []
+    page_ids = {object_id for _pk, object_id, _revision in rows}
+    live = dict(
+        Page.objects.filter(pk__in=page_ids).values_list("pk", "live_revision_id")
     )
+    own: dict[str, list[int]] = {}
+    for object_id, revision_id in (
+        Revision.objects.page_revisions()
+        .filter(object_id__in=page_ids, user=user)
+        .values_list("object_id", "pk")
+    ):
+        own.setdefault(object_id, []).append(revision_id)
+    excluded = []
+    for pk, object_id, revision_id in rows:
+        live_id = live.get(int(object_id)) or 0
+        mine = own.get(object_id, [])
+        if revision_id in mine or any(rev > live_id for rev in mine):
+            excluded.append(pk)
+    return excluded
 
 
 def review_recipients(task_state) -> set:

@@ -245,6 +245,36 @@ class TestFourEyes:
         assert response.status_code in REFUSED
         assert not is_live(lesson)
 
+    def test_reviewer_who_edited_before_submission_cannot_approve(
+        self, client, world, setup
+    ):
+        """A reviewer's edit to the draft before the author submitted it is
+        part of the change too; only their own published past is not."""
+        reviewer = setup["reviewer_a"]
+        lesson = factories.lessons_of(setup["a"])[0]
+        lesson.title = "第1.1节（审核人起草）"
+        lesson.save_revision(user=reviewer)
+        lesson.title = "第1.1节（作者定稿）"
+        lesson.save_revision(user=world.expert)
+        services.page_submit_for_review(page=lesson, user=world.expert)
+        lesson = LessonPage.objects.get(pk=lesson.pk)
+        assert approve_url(lesson) not in dashboard(client, reviewer)
+        client.post(approve_url(lesson), {})
+        assert LessonPage.objects.get(pk=lesson.pk).title == "第1.1节"
+        colleague = _expert(world.lead, "孙立", reviewer=True, actor=world.coordinator)
+        assert approve_url(lesson) in dashboard(client, colleague)
+        client.post(approve_url(lesson), {})
+        assert LessonPage.objects.get(pk=lesson.pk).title == "第1.1节（作者定稿）"
+        # Now live: the reviewer's earlier revision no longer counts.
+        lesson = LessonPage.objects.get(pk=lesson.pk)
+        lesson.title = "第1.1节（第二版）"
+        lesson.save_revision(user=world.expert)
+        services.page_submit_for_review(page=lesson, user=world.expert)
+        lesson = LessonPage.objects.get(pk=lesson.pk)
+        assert approve_url(lesson) in dashboard(client, reviewer)
+        client.post(approve_url(lesson), {})
+        assert LessonPage.objects.get(pk=lesson.pk).title == "第1.1节（第二版）"
+
     def test_coordinator_cannot_approve_own_submission(self, client, world, setup):
         coordinator = world.coordinator
         lesson = submit_lesson(client, coordinator, setup["a"], "数字压力计")
