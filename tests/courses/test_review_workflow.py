@@ -190,6 +190,23 @@ class TestOtherEnterprise:
         assert not is_live(lesson)
         assert lesson.current_workflow_task_state.status == TaskState.STATUS_IN_PROGRESS
 
+    def test_workflow_reports_hide_other_enterprise(self, client, world, setup):
+        submit_lesson(client, world.expert, setup["a"], "数字压力计")
+        client.force_login(setup["reviewer_b"])
+        for name in (
+            "wagtailadmin_reports:workflow",
+            "wagtailadmin_reports:workflow_tasks",
+        ):
+            for query in ({}, {"reviewable": "true"}):
+                response = client.get(reverse(name), query)
+                assert "数字压力计" not in response.content.decode()
+        client.force_login(setup["reviewer_a"])
+        response = client.get(
+            reverse("wagtailadmin_reports:workflow"), {"reviewable": "true"}
+        )
+        assert response.status_code == 200
+        assert "数字压力计" in response.content.decode()
+
     def test_crafted_url_pairing_own_page_with_other_task_state(
         self, client, world, setup
     ):
