@@ -50,3 +50,12 @@ class CoursesConfig(AppConfig):
             dispatch_uid="courses_membership_delete",
         )
         user_logged_in.connect(_user_logged_in, dispatch_uid="courses_login")
+
+        from wagtail.models import TaskState
+        from wagtail.signals import task_submitted
+
+        from .workflow import review_submitted
+
+        task_submitted.connect(
+            review_submitted, sender=TaskState, dispatch_uid="courses_review_submitted"
+        )

@@ -635,7 +635,8 @@ COURSES = [
     },
 ]
 
-# A lesson an expert drafted and submitted; it waits for the coordinator.
+# A lesson an expert drafted and submitted; it waits for a coordinator or
+# 华测仪器's course reviewer (黄志明, organizations/demo.py REVIEWERS).
 DRAFT_LESSON = {
     "course": "PG-101",
     "title": "数字压力计的校准（待审核）",

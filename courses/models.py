@@ -18,7 +18,7 @@ from wagtail.admin.panels import (
     MultiFieldPanel,
 )
 from wagtail.fields import RichTextField, StreamField
-from wagtail.models import Orderable, Page
+from wagtail.models import Orderable, Page, Task
 from wagtail.search import index
 
 from .blocks import LessonBodyBlock
@@ -622,3 +622,69 @@ class QuizAttempt(models.Model):
     @property
     def is_open(self) -> bool:
         return self.submitted_at is None
+
+
+class CourseReviewTask(Task):
+    """Workflow task "coordinator or the publisher's reviewer approves".
+
+    A user may moderate a page on this task when they are a coordinator or an
+    active reviewer (``Membership.may_review_courses``) of the lead enterprise
+    that publishes the page's course. Nobody but a superuser approves or
+    rejects a change they submitted or wrote themselves (four eyes). The
+    rules live in ``courses.workflow``; ``on_action`` checks them again
+    against the task state's own page, so a crafted approve URL that pairs
+    one page with another page's task state is refused.
+    """
+
+    admin_form_fields = Task.admin_form_fields
+
+    class Meta:
+        verbose_name = _("course review task")
+        verbose_name_plural = _("course review tasks")
+
+    def start(self, workflow_state, user=None):
+        from . import workflow
+
+        workflow.unlock_for_review(workflow_state)
+        return super().start(workflow_state, user=user)
+
+    def user_can_access_editor(self, obj, user):
+        from . import workflow
+
+        return workflow.can_moderate_page(user, obj)
+
+    def locked_for_user(self, obj, user):
+        from . import workflow
+
+        return not workflow.can_moderate_page(user, obj)
+
+    def user_can_lock(self, obj, user):
+        from . import workflow
+
+        return workflow.can_moderate_page(user, obj)
+
+    def user_can_unlock(self, obj, user):
+        return False
+
+    def get_actions(self, obj, user):
+        from . import workflow
+
+        return workflow.task_actions(self, obj, user)
+
+    def on_action(self, task_state, user, action_name, **kwargs):
+        from . import workflow
+
+        workflow.check_action(self, task_state, user, action_name)
+        return super().on_action(task_state, user, action_name, **kwargs)
+
+    def get_task_states_user_can_moderate(self, user, **kwargs):
+        from . import workflow
+
+        return workflow.task_states_user_can_moderate(self, user)
+
+    @classmethod
+    def get_description(cls):
+        return _(
+            "Coordinators, or reviewers named by the course's lead enterprise, "
+            "approve; nobody approves their own change"
+        )

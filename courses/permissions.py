@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Membership, Partnership, Role
@@ -9,6 +10,7 @@ from organizations.permissions import (
     can_author_for_company,
     companies_with_role,
     is_coordinator,
+    is_course_reviewer,
 )
 
 from .models import CoursePage, Enrollment, EnrollmentPolicy, EnrollmentStatus
@@ -86,3 +88,76 @@ def can_view_enrollment(user, enrollment: Enrollment) -> bool:
         .filter(user_id=enrollment.user_id, company_id__in=hr_companies)
         .exists()
     )
+
+
+# --- review of course changes (branch h-reviewers) -----------------------------
+
+
+def course_publisher_id_of(page) -> int | None:
+    """The publisher of the course ``page`` belongs to (itself included);
+    ``None`` for the catalogue and track pages."""
+    if page is None:
+        return None
+    if isinstance(page, CoursePage):
+        return page.publisher_id
+    return (
+        CoursePage.objects.ancestor_of(page, inclusive=True)
+        .values_list("publisher_id", flat=True)
+        .first()
+    )
+
+
+def can_review_course(user, publisher_id: int | None) -> bool:
+    """Moderate changes to courses of ``publisher_id``: coordinators, and the
+    enterprise's active reviewers. Only coordinators review pages outside a
+    course (catalogue, tracks)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if is_coordinator(user):
+        return True
+    return publisher_id is not None and is_course_reviewer(user, publisher_id)
+
+
+def course_review_authors(task_state, page) -> set[int]:
+    """Who made the change under review: the submitter, and the author of
+    every revision of the page since its live revision (all revisions of a
+    page never published) — the submitted and the latest revision included."""
+    from wagtail.models import Revision
+
+    authors = {task_state.workflow_state.requested_by_id}
+    revisions = Revision.objects.page_revisions().filter(object_id=str(page.pk))
+    if page.live_revision_id:
+        revisions = revisions.filter(
+            Q(pk__gt=page.live_revision_id) | Q(pk=task_state.revision_id)
+        )
+    authors |= set(revisions.values_list("user_id", flat=True))
+    return authors - {None}
+
+
+def can_decide_course_review(user, task_state, *, page=None) -> bool:
+    """Approve or reject ``task_state``: a moderator of the task state's own
+    page who neither submitted nor wrote the change (four eyes). Superusers
+    are exempt from four eyes. ``page``, when given, must be that page."""
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import Page, TaskState, WorkflowState
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    workflow_state = task_state.workflow_state
+    if (
+        task_state.status != TaskState.STATUS_IN_PROGRESS
+        or workflow_state.status != WorkflowState.STATUS_IN_PROGRESS
+        or workflow_state.base_content_type_id
+        != ContentType.objects.get_for_model(Page).pk
+    ):
+        return False
+    if page is not None and str(page.pk) != workflow_state.object_id:
+        return False
+    state_page = Page.objects.filter(pk=workflow_state.object_id).first()
+    if state_page is None:
+        return False
+    if user.is_superuser:
+        return True
+    if not can_review_course(user, course_publisher_id_of(state_page)):
+        return False
+    return user.pk not in course_review_authors(task_state, state_page)

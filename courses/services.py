@@ -695,7 +695,9 @@ def quiz_attempt_submit(
 
 EXPERT_GROUP_PREFIX = "Experts: "
 WORKFLOW_NAME = "Course review"
-REVIEW_TASK_NAME = "Coordinator review"
+REVIEW_TASK_NAME = "Coordinator or enterprise reviewer"
+# The group task of earlier installations; replaced by ``CourseReviewTask``.
+LEGACY_REVIEW_TASK_NAME = "Coordinator review"
 # Page permissions per group; experts never publish, so every change they make
 # goes through the review workflow.
 EXPERT_PAGE_PERMISSIONS = ["add_page", "change_page"]
@@ -788,6 +790,58 @@ def expert_groups_sync(*, user) -> None:
     clear_permission_cache(user)
 
 
+def _review_task_ensure(workflow):
+    """The workflow's ``CourseReviewTask``, created and attached first."""
+    from wagtail.models import WorkflowTask
+
+    from .models import CourseReviewTask
+
+    task = CourseReviewTask.objects.filter(name=REVIEW_TASK_NAME).first()
+    if task is None:
+        task = CourseReviewTask.objects.create(name=REVIEW_TASK_NAME)
+    elif not task.active:
+        task.active = True
+        task.save(update_fields=["active"])
+    if not WorkflowTask.objects.filter(workflow=workflow, task=task).exists():
+        WorkflowTask.objects.create(workflow=workflow, task=task, sort_order=0)
+    return task
+
+
+def _legacy_review_task_retire(workflow, task) -> None:
+    """Replace the group task "Coordinator review" of earlier installations.
+
+    It leaves the workflow and is deactivated. Reviews in progress on it move
+    to ``task`` (Wagtail cancels the old task state and starts the next active
+    task of the workflow on the same workflow state, keeping the submitter).
+    Changes sent back under it ("needs changes") would restart the old task
+    when resubmitted, so their workflow is cancelled: the draft stays and the
+    expert submits it again. Idempotent.
+    """
+    from wagtail.models import GroupApprovalTask, WorkflowState, WorkflowTask
+
+    for legacy in GroupApprovalTask.objects.filter(name=LEGACY_REVIEW_TASK_NAME):
+        removed, _rows = WorkflowTask.objects.filter(
+            workflow=workflow, task=legacy
+        ).delete()
+        if WorkflowTask.objects.filter(task=legacy).exists():
+            continue  # still used by a workflow set up by hand; leave it
+        if not removed and not legacy.active:
+            continue  # retired before
+        for state in WorkflowState.objects.filter(
+            status=WorkflowState.STATUS_NEEDS_CHANGES,
+            current_task_state__task=legacy,
+        ):
+            state.cancel()
+        if legacy.active:
+            # Cancels its in-progress task states; each workflow moves on to
+            # ``task``, the next active task.
+            legacy.deactivate()
+        logger.info(
+            "course_review.legacy_task_retired",
+            extra={"legacy_task_id": legacy.pk, "task_id": task.pk},
+        )
+
+
 @transaction.atomic
 def course_workflow_ensure() -> None:
     """Create the review workflow and the programme groups' page permissions
@@ -795,12 +849,10 @@ def course_workflow_ensure() -> None:
     from django.contrib.auth.models import Group, Permission
     from wagtail.models import (
         Collection,
-        GroupApprovalTask,
         GroupCollectionPermission,
         GroupPagePermission,
         Workflow,
         WorkflowPage,
-        WorkflowTask,
     )
 
     from organizations.models import COORDINATOR_GROUP_NAME, EXPERT_GROUP_NAME
@@ -824,15 +876,11 @@ def course_workflow_ensure() -> None:
     coordinators = Group.objects.get(name=COORDINATOR_GROUP_NAME)
     experts = Group.objects.get(name=EXPERT_GROUP_NAME)
 
-    task = GroupApprovalTask.objects.filter(name=REVIEW_TASK_NAME).first()
-    if task is None:
-        task = GroupApprovalTask.objects.create(name=REVIEW_TASK_NAME)
-    task.groups.add(coordinators)
     workflow, _created = Workflow.objects.get_or_create(
         name=WORKFLOW_NAME, defaults={"active": True}
     )
-    if not WorkflowTask.objects.filter(workflow=workflow, task=task).exists():
-        WorkflowTask.objects.create(workflow=workflow, task=task, sort_order=0)
+    task = _review_task_ensure(workflow)
+    _legacy_review_task_retire(workflow, task)
 
     root_collection = Collection.get_first_root_node()
     if root_collection is not None:

@@ -10,6 +10,7 @@ from .services import (
     company_create,
     coordinator_grant,
     membership_create,
+    membership_set_course_reviewer,
     partnership_create,
 )
 from .validators import credit_code_check_character
@@ -93,6 +94,14 @@ PEOPLE = [
         "计量中心",
     ),
     (
+        "expert.huang@demo.academy.cn",
+        "黄志明",
+        "huace",
+        Role.EXPERT,
+        "HC-0117",
+        "计量中心",
+    ),
+    (
         "expert.zhang@demo.academy.cn",
         "张昇",
         "dongfang",
@@ -153,6 +162,11 @@ PEOPLE = [
 ]
 
 
+# Experts named course reviewers of their lead enterprise (not the author of
+# the demo draft, 李建国, so 黄志明 can approve it).
+REVIEWERS = ["expert.huang@demo.academy.cn"]
+
+
 def _user(email: str, name: str) -> User:
     user = User.objects.filter(email__iexact=email).first()
     if user is None:
@@ -199,6 +213,14 @@ def load(*, stdout) -> dict:
                 employee_number=number,
                 department=department,
             )
+    coordinator = people["coordinator@demo.academy.cn"]
+    for email in REVIEWERS:
+        membership = Membership.objects.active().get(
+            user=people[email], role=Role.EXPERT, company__kind=CompanyKind.LEAD
+        )
+        membership_set_course_reviewer(
+            actor=coordinator, membership=membership, value=True
+        )
     stdout.write(f"  {len(companies)} companies, {len(people)} people")
     return {"companies": companies, "people": people}
 

@@ -4,6 +4,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -29,6 +30,10 @@ class Role(models.TextChoices):
 COORDINATOR_GROUP_NAME = "Coordinators"
 EXPERT_GROUP_NAME = "Experts"
 COORDINATOR_ROLE = "coordinator"
+
+MEMBERSHIP_REVIEWER_NOT_EXPERT = _(
+    "Only experts of a lead enterprise can review its courses."
+)
 
 
 class CompanyQuerySet(models.QuerySet):
@@ -247,6 +252,14 @@ class Membership(models.Model):
             "HR may always request them."
         ),
     )
+    may_review_courses = models.BooleanField(
+        _("may review course changes"),
+        default=False,
+        help_text=_(
+            "Lets an expert of a lead enterprise approve other people's changes "
+            "to this enterprise's courses (never their own)."
+        ),
+    )
 
     objects = MembershipQuerySet.as_manager()
 
@@ -254,7 +267,9 @@ class Membership(models.Model):
         FieldRowPanel([FieldPanel("user"), FieldPanel("company"), FieldPanel("role")]),
         FieldRowPanel([FieldPanel("employee_number"), FieldPanel("department")]),
         FieldRowPanel([FieldPanel("started_on"), FieldPanel("ended_on")]),
-        FieldPanel("may_request_visits"),
+        FieldRowPanel(
+            [FieldPanel("may_request_visits"), FieldPanel("may_review_courses")]
+        ),
     ]
 
     class Meta:
@@ -277,6 +292,17 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.company} ({self.get_role_display()})"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.may_review_courses and not (
+            self.role == Role.EXPERT
+            and self.company_id is not None
+            and self.company.is_lead
+        ):
+            raise ValidationError(
+                {"may_review_courses": MEMBERSHIP_REVIEWER_NOT_EXPERT}, code="role"
+            )
 
     @property
     def is_active(self) -> bool:

@@ -15,6 +15,7 @@ from .models import (
     COORDINATOR_GROUP_NAME,
     COORDINATOR_ROLE,
     Company,
+    CompanyKind,
     Membership,
     Partnership,
     Role,
@@ -41,27 +42,40 @@ def is_coordinator(user) -> bool:
     )
 
 
-def _active_memberships(user) -> tuple[dict[int, frozenset[str]], frozenset[int]]:
-    """Roles per company and the companies where a learner may request visits.
+def _active_memberships(
+    user,
+) -> tuple[dict[int, frozenset[str]], frozenset[int], frozenset[int]]:
+    """Roles per company, the companies where a learner may request visits and
+    the companies whose course changes the user may review.
 
-    One query serves both, so the navigation and every predicate of a request
-    share it.
+    One query serves all three, so the navigation and every predicate of a
+    request share it.
     """
 
     def compute():
         roles: dict[int, set[str]] = {}
         requesters: set[int] = set()
-        for company_id, role, may_request_visits in (
+        reviewers: set[int] = set()
+        for company_id, role, may_request_visits, may_review, kind in (
             Membership.objects.active()
             .filter(user=user)
-            .values_list("company_id", "role", "may_request_visits")
+            .values_list(
+                "company_id",
+                "role",
+                "may_request_visits",
+                "may_review_courses",
+                "company__kind",
+            )
         ):
             roles.setdefault(company_id, set()).add(role)
             if role == Role.LEARNER and may_request_visits:
                 requesters.add(company_id)
+            if role == Role.EXPERT and may_review and kind == CompanyKind.LEAD:
+                reviewers.add(company_id)
         return (
             {key: frozenset(value) for key, value in roles.items()},
             frozenset(requesters),
+            frozenset(reviewers),
         )
 
     return _cached(user, "memberships", compute)
@@ -78,6 +92,19 @@ def visit_requester_company_ids(user) -> frozenset[int]:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
     return _active_memberships(user)[1]
+
+
+def course_reviewer_company_ids(user) -> frozenset[int]:
+    """Lead enterprises whose course changes ``user`` may review: those where
+    they hold an active expert membership flagged ``may_review_courses``."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    return _active_memberships(user)[2]
+
+
+def is_course_reviewer(user, company: Company | int) -> bool:
+    company_id = company if isinstance(company, int) else company.pk
+    return company_id in course_reviewer_company_ids(user)
 
 
 def clear_permission_cache(user) -> None:
@@ -182,6 +209,12 @@ def can_view_member(user, member) -> bool:
         .filter(user=member, company_id__in=hr_companies)
         .exists()
     )
+
+
+def can_set_course_reviewer(user, membership: Membership) -> bool:
+    """Name or un-name a course reviewer: coordinators, and HR of the
+    membership's own (active) company."""
+    return can_manage_membership(user, membership)
 
 
 def can_author_for_company(user, company: Company) -> bool:

@@ -19,6 +19,7 @@ from users.models import User
 from .models import (
     COORDINATOR_GROUP_NAME,
     EXPERT_GROUP_NAME,
+    MEMBERSHIP_REVIEWER_NOT_EXPERT,
     Company,
     CompanyKind,
     Invitation,
@@ -221,6 +222,56 @@ def membership_set_may_request_visits(
                 "membership_id": membership.pk,
                 "allowed": allowed,
                 "changed_by": changed_by.pk,
+            },
+        )
+    return membership
+
+
+MEMBERSHIP_REVIEWER_NOT_ALLOWED = _(
+    "Only coordinators and HR of %(company)s may name its course reviewers."
+)
+
+
+@transaction.atomic
+def membership_set_course_reviewer(
+    *, actor: User, membership: Membership, value: bool
+) -> Membership:
+    """Name (or un-name) an expert as a reviewer of their lead enterprise's
+    course changes. Coordinators and HR of that enterprise may do this; only
+    active expert memberships at a lead enterprise can carry the flag."""
+    from .permissions import can_set_course_reviewer
+
+    membership = (
+        Membership.objects.select_for_update()
+        .select_related("company", "user")
+        .get(pk=membership.pk)
+    )
+    if not can_set_course_reviewer(actor, membership):
+        raise PermissionDenied(
+            MEMBERSHIP_REVIEWER_NOT_ALLOWED % {"company": membership.company.name}
+        )
+    if value:
+        if membership.role != Role.EXPERT or not membership.company.is_lead:
+            raise ValidationError(MEMBERSHIP_REVIEWER_NOT_EXPERT, code="not_expert")
+        if not membership.is_active:
+            raise ValidationError(
+                MEMBERSHIP_ENDED,
+                code="ended",
+                params={
+                    "name": membership.user.name,
+                    "company": membership.company.name,
+                },
+            )
+    if membership.may_review_courses != value:
+        membership.may_review_courses = value
+        membership.save(update_fields=["may_review_courses"])
+        clear_permission_cache(membership.user)
+        logger.info(
+            "membership.may_review_courses",
+            extra={
+                "membership_id": membership.pk,
+                "value": value,
+                "changed_by": actor.pk,
             },
         )
     return membership

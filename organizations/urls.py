@@ -15,6 +15,11 @@ urlpatterns = [
         name="membership_end",
     ),
     path(
+        "company/<int:company_id>/people/<int:membership_id>/course-reviewer/",
+        views.membership_course_reviewer_view,
+        name="membership_course_reviewer",
+    ),
+    path(
         "company/<int:company_id>/invitations/<int:invitation_id>/revoke/",
         views.invitation_revoke_view,
         name="invitation_revoke",

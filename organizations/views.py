@@ -22,6 +22,7 @@ from .services import (
     invitation_create,
     invitation_revoke,
     membership_end,
+    membership_set_course_reviewer,
 )
 
 
@@ -105,6 +106,40 @@ def membership_end_view(request, company_id: int, membership_id: int):
             request,
             _("%(name)s is no longer a member of %(company)s.")
             % {"name": membership.user.get_full_name(), "company": company},
+        )
+    return redirect("organizations:company_people", company_id=company.pk)
+
+
+COURSE_REVIEWER_VALUE_INVALID = _("Choose whether this expert reviews course changes.")
+
+
+@login_required
+@require_POST
+def membership_course_reviewer_view(request, company_id: int, membership_id: int):
+    """HR (or a coordinator) names an expert course reviewer, or stops it."""
+    company = _company_for_people(request, company_id)
+    membership = get_object_or_404(
+        Membership.objects.select_related("user"), pk=membership_id, company=company
+    )
+    value = request.POST.get("value")
+    if value not in ("0", "1"):
+        messages.error(request, COURSE_REVIEWER_VALUE_INVALID)
+        return redirect("organizations:company_people", company_id=company.pk)
+    try:
+        membership_set_course_reviewer(
+            actor=request.user, membership=membership, value=value == "1"
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        message = (
+            _("%(name)s now reviews changes to %(company)s's courses.")
+            if value == "1"
+            else _("%(name)s no longer reviews course changes.")
+        )
+        messages.success(
+            request,
+            message % {"name": membership.user.get_full_name(), "company": company},
         )
     return redirect("organizations:company_people", company_id=company.pk)
 

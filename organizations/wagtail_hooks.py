@@ -41,7 +41,7 @@ class MembershipViewSet(SnippetViewSet):
         "department",
         "ended_on",
     ]
-    list_filter = ["role", "company"]
+    list_filter = ["role", "company", "may_review_courses"]
     search_fields = ["employee_number", "department"]
     ordering = ["company__name"]
 

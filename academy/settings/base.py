@@ -312,6 +312,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 WAGTAIL_SITE_NAME = "计量伙伴学院"
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILADMIN_LOGIN_URL = "account_login"
+# Course reviewers approve without publish permission (courses/workflow_finish.py).
+WAGTAIL_FINISH_WORKFLOW_ACTION = "courses.workflow_finish.publish_workflow_state"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = [
     "pdf",

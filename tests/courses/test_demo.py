@@ -97,3 +97,31 @@ def test_learner_finds_enrols_studies_and_completes(client, demo_site):
     assert enrollment_active_seconds(enrollment) >= 180
     html = client.get(reverse("courses:my_learning")).content.decode()
     assert "压力表检定与校准" in html and "Completed" in html
+
+
+def test_demo_reviewer_approves_the_draft(client, settings, demo_site):
+    """华测仪器's reviewer 黄志明 (not the draft's author) sees and approves
+    the demo draft; 东方能源's expert does not see it."""
+    from users.models import User
+
+    settings.ACADEMY_MFA_REQUIRED_ROLES = []
+    organizations_demo.load(stdout=io.StringIO())  # idempotent
+    reviewer = User.objects.get(email="expert.huang@demo.academy.cn")
+    assert reviewer.memberships.get().may_review_courses
+    draft = LessonPage.objects.get(title__contains="待审核")
+    task_state = draft.current_workflow_task_state
+    approve = reverse(
+        "wagtailadmin_pages:workflow_action", args=[draft.pk, "approve", task_state.pk]
+    )
+    other = User.objects.get(email="expert.zhang@demo.academy.cn")
+    for user in (reviewer, other):
+        services.expert_groups_sync(user=user)
+    client.force_login(other)
+    assert draft.title not in client.get(reverse("wagtailadmin_home")).content.decode()
+    client.post(approve, {})
+    assert not LessonPage.objects.get(pk=draft.pk).live
+    client.force_login(reviewer)
+    html = client.get(reverse("wagtailadmin_home")).content.decode()
+    assert draft.title in html and approve in html
+    client.post(approve, {})
+    assert LessonPage.objects.get(pk=draft.pk).live

@@ -878,6 +878,40 @@ MATRIX: dict[str, list[Case]] = {
         )
     ],
     # --- end h-cred-hr ------------------------------------------------------------
+    # --- h-reviewers: HR names course reviewers --------------------------------------
+    "organizations:membership_course_reviewer": [
+        Case(
+            "the partner lead's expert",
+            lambda m: {
+                "company_id": m.companies["p"].pk,
+                "membership_id": m.membership_partner.pk,
+            },
+            get=post_only,
+            post=only(*STAFF),
+            data=lambda m: {"value": "1"},
+        ),
+        Case(
+            "A's learner (not an expert: refused with a message)",
+            lambda m: {
+                "company_id": m.companies["a"].pk,
+                "membership_id": m.membership_a.pk,
+            },
+            get=post_only,
+            post=roles({"hr_a": REFUSED, "coordinator": REFUSED, "superuser": REFUSED}),
+            data=lambda m: {"value": "1"},
+        ),
+        Case(
+            "company A, membership of B",
+            lambda m: {
+                "company_id": m.companies["a"].pk,
+                "membership_id": m.membership_b.pk,
+            },
+            get=post_only,
+            post=nobody,
+            data=lambda m: {"value": "1"},
+        ),
+    ],
+    # --- end h-reviewers -------------------------------------------------------------
 }
 
 # URL names that cannot be checked yet, with the reason. Keep this empty.
