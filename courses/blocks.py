@@ -61,6 +61,7 @@ class VideoBlock(blocks.StructBlock):
         required=False,
         default=True,
         help_text=_(
+            # xgettext:no-python-format
             "Learners must watch 90 % of an uploaded video to complete the lesson. "
             "Embedded videos cannot be tracked and never block completion."
         ),
