@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import EmptyResultSet, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Greatest, Least
@@ -293,10 +293,15 @@ def _update_returning(queryset, values: dict[str, Any], fields: list[str]) -> li
         return list(rows.values_list(*fields))
     query = queryset.query.chain(sql.UpdateQuery)
     query.add_update_values(values)
-    with transaction.mark_for_rollback_on_error(using=using):
-        return query.get_compiler(using).execute_returning_sql(
-            [model._meta.get_field(name) for name in fields]
-        )
+    try:
+        with transaction.mark_for_rollback_on_error(using=using):
+            return query.get_compiler(using).execute_returning_sql(
+                [model._meta.get_field(name) for name in fields]
+            )
+    except EmptyResultSet:
+        # A condition no row can meet (e.g. ``active_seconds__lte`` below the
+        # field's range): Django compiles no SQL, and update() would return 0.
+        return []
 
 
 _HEARTBEAT_RETURNING = [

@@ -1,6 +1,9 @@
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F
+from django.utils import timezone
 
 from courses import services
 from courses.models import (
@@ -184,6 +187,21 @@ class TestHeartbeat:
             )
         progress = LessonProgress.objects.get(lesson=lesson)
         assert progress.active_seconds == 30
+
+    def test_clock_ahead_of_server_is_refused_not_crashed(self, world, simple_course):
+        # A row first seen "in the future" (clock skew, bad import) leaves a
+        # negative budget: the beat is refused like any implausible one.
+        services.enrollment_create(user=world.learner, course=simple_course)
+        lesson = factories.lessons_of(simple_course)[0]
+        services.lesson_open(user=world.learner, lesson=lesson)
+        LessonProgress.objects.filter(lesson=lesson).update(
+            first_seen_at=timezone.now() + timedelta(hours=8)
+        )
+        with pytest.raises(ValidationError, match="More study time"):
+            services.heartbeat_record(
+                user=world.learner, lesson=lesson, delta_seconds=10
+            )
+        assert LessonProgress.objects.get(lesson=lesson).active_seconds == 0
 
     def test_not_enrolled(self, world, simple_course):
         lesson = factories.lessons_of(simple_course)[0]
