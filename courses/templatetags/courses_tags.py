@@ -1,6 +1,5 @@
 from django import template
-from django.utils.html import escape, format_html
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
 from ..units import compatible_units
@@ -60,16 +59,19 @@ def outline_items(rows, *, link_unlocked=True, link_all=False, badges=False):
     items = []
     for row in rows:
         lesson = row.lesson
-        title = escape(lesson.title)
         if (link_unlocked and row.unlocked) or link_all:
-            current = ' aria-current="page"' if row.current else ""
-            label = f'<a href="{escape(lesson.url or "")}"{current}>{title}</a>'
+            link = (
+                '<a href="{}" aria-current="page">{}</a>'
+                if row.current
+                else '<a href="{}">{}</a>'
+            )
+            label = format_html(link, lesson.url or "", lesson.title)
         else:
-            label = title
+            label = lesson.title
         badge = ""
         if row.completed:
             badge = done_badge
         elif not row.unlocked:
             badge = locked_badge
-        items.append(f'<li class="{row.css_class}">{label}{badge}</li>')
-    return mark_safe("\n".join(items))  # noqa: S308 - every part escaped above
+        items.append((row.css_class, label, badge))
+    return format_html_join("\n", '<li class="{}">{}{}</li>', items)
