@@ -159,8 +159,10 @@ class ExportStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class ExportJobQuerySet(models.QuerySet):
-    def for_user(self, user) -> ExportJobQuerySet:
+class CompanyHrQuerySet(models.QuerySet):
+    """Rows that belong to one company's HR: its HR staff and coordinators see them."""
+
+    def for_user(self, user) -> CompanyHrQuerySet:
         from organizations.models import Role
         from organizations.permissions import companies_with_role, is_coordinator
 
@@ -192,7 +194,7 @@ class ExportJob(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ExportJobQuerySet.as_manager()
+    objects = CompanyHrQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("export")
@@ -252,19 +254,6 @@ class BulkImport(models.Model):
 # --- auditor links --------------------------------------------------------------------
 
 
-class AuditorLinkQuerySet(models.QuerySet):
-    def for_user(self, user) -> AuditorLinkQuerySet:
-        """Links ``user`` may see and revoke: HR of the company, coordinators."""
-        from organizations.models import Role
-        from organizations.permissions import companies_with_role, is_coordinator
-
-        if not getattr(user, "is_authenticated", False):
-            return self.none()
-        if is_coordinator(user):
-            return self.all()
-        return self.filter(company_id__in=companies_with_role(user, Role.HR))
-
-
 class AuditorLink(models.Model):
     """A time-limited, revocable read-only view of the company's competence
     matrix for an external auditor. Only a SHA-256 hash of the token is
@@ -304,7 +293,7 @@ class AuditorLink(models.Model):
         related_name="+",
     )
 
-    objects = AuditorLinkQuerySet.as_manager()
+    objects = CompanyHrQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("auditor link")
