@@ -30,7 +30,8 @@ class Command(BaseCommand):
         for role, who, email in credentials_table():
             self.stdout.write(f"  {role:<12} {email:<40} {who}")
         self.stdout.write(
-            "  The coordinator must set up an authenticator app (TOTP) at first login."
+            "  Coordinators, experts and HR must set up an authenticator app (TOTP)"
+            " at their first login."
         )
         # Apps may print more (e.g. hr: the demo auditor link's URL).
         for app in settings.PROJECT_APPS:
