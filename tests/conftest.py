@@ -54,8 +54,13 @@ def pytest_runtest_teardown(item, nextitem):
     snapshot Django serialised when it created the test database.
     """
     result = yield
-    # A skipped test never set up its database, so nothing was emptied.
-    if _runs_in_transactions(item) and item.stash.get(_SETUP_RAN, False):
+    # A skipped test never set up its database, so nothing was emptied; after
+    # the last test the session's teardown has already dropped the database.
+    if (
+        nextitem is not None
+        and _runs_in_transactions(item)
+        and item.stash.get(_SETUP_RAN, False)
+    ):
         _restore_migrated_rows(item.config)
     return result
 

@@ -300,10 +300,8 @@ def test_site_pages_show_the_corpus_as_text(client, evil):
         reverse("organizations:company_people", args=[company.pk]),
         reverse("hr:dashboard", args=[company.pk]),
         reverse("hr:matrix", args=[company.pk]),
-        reverse(
-            "hr:employee",
-            args=[company.pk, evil.learner.memberships.get(company=company).pk],
-        ),
+        # The employee page is addressed by the person (user id), not the membership.
+        reverse("hr:employee", args=[company.pk, evil.learner.pk]),
         reverse("certificates:company", args=[company.pk]),
         reverse("hr:import_preview", args=[company.pk, evil.bulk_import.pk]),
         reverse("dispatch:our_visits"),
