@@ -9,7 +9,7 @@ each. Callers check ``can_view_company_people`` first.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -147,25 +147,31 @@ class CellStatus:
     ]
 
 
-_TEXTS: dict[str, dict[str, str]] = {}
+def _once_per_language(build: Callable[[], dict[str, str]]):
+    """Translated cell texts, built once per language (exports format 150,000
+    cells; a translation lookup per cell is measurable)."""
+    built: dict[str, dict[str, str]] = {}
+
+    def texts() -> dict[str, str]:
+        language = get_language() or ""
+        if language not in built:
+            built[language] = build()
+        return built[language]
+
+    return texts
 
 
+@_once_per_language
 def _texts() -> dict[str, str]:
-    """Translated cell texts, computed once per language (exports format
-    150,000 cells; a translation lookup per cell is measurable)."""
-    language = get_language() or ""
-    texts = _TEXTS.get(language)
-    if texts is None:
-        texts = {key: str(label) for key, label in CellStatus.LABELS.items()}
-        texts.update(
-            overdue=str(_("Overdue")),
-            due=str(_("due")),
-            valid_until=str(_("Valid until %(date)s")),
-            no_expiry=str(_("Valid, no expiry")),
-            expired_on=str(_("Expired %(date)s")),
-            completed_on=str(_("Completed %(date)s")),
-        )
-        _TEXTS[language] = texts
+    texts = {key: str(label) for key, label in CellStatus.LABELS.items()}
+    texts.update(
+        overdue=str(_("Overdue")),
+        due=str(_("due")),
+        valid_until=str(_("Valid until %(date)s")),
+        no_expiry=str(_("Valid, no expiry")),
+        expired_on=str(_("Expired %(date)s")),
+        completed_on=str(_("Completed %(date)s")),
+    )
     return texts
 
 
@@ -1005,29 +1011,20 @@ class CompetenceStatus:
     FILTERABLE = [VALID, EXPIRING, RENEWAL, EXPIRED, SUSPENDED, REVOKED, NONE]
 
 
-_COMPETENCE_TEXTS: dict[str, dict[str, str]] = {}
-
-
+@_once_per_language
 def _competence_texts() -> dict[str, str]:
-    language = get_language() or ""
-    texts = _COMPETENCE_TEXTS.get(language)
-    if texts is None:
-        from credentials.models import AuthorisationLevel
+    from credentials.models import AuthorisationLevel
 
-        texts = {key: str(label) for key, label in CompetenceStatus.LABELS.items()}
-        texts.update(
-            {
-                f"level:{value}": str(label)
-                for value, label in AuthorisationLevel.choices
-            }
-        )
-        texts.update(
-            until=str(_("until %(date)s")),
-            expired_on=str(_("expired %(date)s")),
-            no_expiry=str(_("no expiry")),
-            verify=str(_("Verify")),
-        )
-        _COMPETENCE_TEXTS[language] = texts
+    texts = {key: str(label) for key, label in CompetenceStatus.LABELS.items()}
+    texts.update(
+        {f"level:{value}": str(label) for value, label in AuthorisationLevel.choices}
+    )
+    texts.update(
+        until=str(_("until %(date)s")),
+        expired_on=str(_("expired %(date)s")),
+        no_expiry=str(_("no expiry")),
+        verify=str(_("Verify")),
+    )
     return texts
 
 
