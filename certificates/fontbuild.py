@@ -16,6 +16,10 @@ from django.conf import settings
 FONT_SOURCE_DIR = Path("/usr/share/fonts/opentype/noto")
 SUBSET_FAMILY_SANS = "Academy Cert Sans"
 SUBSET_FAMILY_SERIF = "Academy Cert Serif"
+EXTRA_FAMILY_SANS = "Academy Cert Sans Extra"
+EXTRA_FAMILY_SERIF = "Academy Cert Serif Extra"
+
+MAIN, EXTRA = "main", "extra"
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,9 @@ class FontSpec:
     family: str
     style: str  # "Regular" / "Bold"
     output: str
+    # MAIN: GB2312, Latin and punctuation. EXTRA: every other CJK ideograph
+    # of the source font, for rare characters in names (堃, 喆, 赟, 㛃, 𠮷).
+    coverage: str = MAIN
 
 
 FONT_SPECS = [
@@ -34,7 +41,36 @@ FONT_SPECS = [
     FontSpec(
         "NotoSerifCJK-Bold.ttc", 2, SUBSET_FAMILY_SERIF, "Bold", "cert-serif-bold.otf"
     ),
+    # Without these, a rare character falls back to the full system font
+    # collection: WeasyPrint then copies the whole 19-25 MB file and HarfBuzz
+    # desubroutinises and subsets it on every such render (+10-25 ms, up to
+    # +70 KB of PDF). The extra subsets are desubroutinised once, here.
+    FontSpec(
+        "NotoSansCJK-Regular.ttc",
+        2,
+        EXTRA_FAMILY_SANS,
+        "Regular",
+        "cert-sans-extra.otf",
+        coverage=EXTRA,
+    ),
+    FontSpec(
+        "NotoSerifCJK-Bold.ttc",
+        2,
+        EXTRA_FAMILY_SERIF,
+        "Bold",
+        "cert-serif-extra-bold.otf",
+        coverage=EXTRA,
+    ),
 ]
+
+# CJK Unified Ideographs and its extensions, compatibility ideographs, and
+# the supplementary ideographic plane (names use characters from all of them).
+CJK_IDEOGRAPH_RANGES = (
+    range(0x4E00, 0xA000),  # URO: most rare name characters (堃 喆 赟 昇)
+    range(0x3400, 0x4DC0),  # Extension A (㛃)
+    range(0xF900, 0xFB00),  # compatibility ideographs
+    range(0x20000, 0x323B0),  # extensions B-H (𠮷)
+)
 
 
 def font_dir() -> Path:
@@ -72,6 +108,19 @@ def subset_codepoints() -> set[int]:
     return codepoints
 
 
+def extra_codepoints(available: set[int]) -> list[int]:
+    """The CJK ideographs of a source font that the main subset lacks, in
+    glyph order: URO first (where most rare name characters are), then the
+    extensions."""
+    main = subset_codepoints()
+    return [
+        codepoint
+        for block in CJK_IDEOGRAPH_RANGES
+        for codepoint in block
+        if codepoint in available and codepoint not in main
+    ]
+
+
 def glyph_priority() -> list[int]:
     """Code points in the order their glyphs get ids in the built font.
 
@@ -100,14 +149,14 @@ def glyph_priority() -> list[int]:
     return first + level_1 + level_2
 
 
-def _reorder_glyphs(font) -> None:
+def _reorder_glyphs(font, priority: list[int]) -> None:
     from fontTools.ttLib.reorderGlyphs import reorderGlyphs
 
     order = font.getGlyphOrder()
     cmap = font.getBestCmap()
     new_order = [order[0]]  # .notdef stays glyph 0
     seen = {order[0]}
-    for codepoint in glyph_priority():
+    for codepoint in priority:
         glyph = cmap.get(codepoint)
         if glyph is not None and glyph not in seen:
             new_order.append(glyph)
@@ -121,8 +170,16 @@ def build_font(spec: FontSpec, *, out_dir: Path, desubroutinize: bool = True) ->
     from fontTools.ttLib import TTFont
 
     font = TTFont(font_source_dir() / spec.source, fontNumber=spec.index, lazy=False)
+    if spec.coverage == EXTRA:
+        priority = extra_codepoints(set(font.getBestCmap()))
+        wanted = set(priority)
+    else:
+        priority = glyph_priority()
+        wanted = subset_codepoints()
     options = subset.Options()
-    options.layout_features = ["*"]
+    # The extra font only ever sets isolated rare ideographs in horizontal
+    # text; its layout features would pull the main subset's glyphs back in.
+    options.layout_features = ["*"] if spec.coverage == MAIN else []
     options.name_IDs = ["*"]
     options.name_languages = ["*"]
     options.hinting = False
@@ -131,9 +188,9 @@ def build_font(spec: FontSpec, *, out_dir: Path, desubroutinize: bool = True) ->
     options.desubroutinize = desubroutinize
     options.notdef_outline = True
     subsetter = subset.Subsetter(options=options)
-    subsetter.populate(unicodes=subset_codepoints())
+    subsetter.populate(unicodes=wanted)
     subsetter.subset(font)
-    _reorder_glyphs(font)
+    _reorder_glyphs(font, priority)
     _rename(font, spec)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / spec.output

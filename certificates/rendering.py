@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import mimetypes
 from datetime import date
+from functools import lru_cache
 
 import segno
 from django.conf import settings
@@ -42,6 +43,97 @@ def verify_url(certificate: Certificate) -> str:
 def qr_data_uri(url: str) -> str:
     """The verify URL as a vector QR code (SVG data URI)."""
     return segno.make(url, error="m").svg_data_uri(scale=1, border=2, nl=False)
+
+
+# Page geometry of the certificate in millimetres (A4 landscape).
+PAGE_WIDTH_MM, PAGE_HEIGHT_MM = 297, 210
+CONTENT_WIDTH_MM = 245
+FACT_WIDTH_MM, FACT_GAP_MM = 38, 3
+
+
+@lru_cache(maxsize=64)
+def frame_data_uri(accent: str, accent_soft: str) -> str:
+    """The frame, inner frame and corner marks as one SVG background.
+
+    Drawn as a single image rather than six bordered boxes: WeasyPrint lays
+    out every box in Python, and the page is rendered for every certificate.
+    The result is the same for every certificate of a design, so it is cached
+    (WeasyPrint also keeps the parsed image, see ``pdf.IMAGE_CACHE``).
+    """
+    w, h = PAGE_WIDTH_MM, PAGE_HEIGHT_MM
+    corner = 14
+    inset = 15.9  # corner marks: 15.5 mm from the edge plus half their stroke
+    marks = []
+    for x, y, dx, dy in (
+        (inset, inset, 1, 1),
+        (w - inset, inset, -1, 1),
+        (inset, h - inset, 1, -1),
+        (w - inset, h - inset, -1, -1),
+    ):
+        marks.append(f"M{x:g} {y + dy * corner:g}V{y:g}H{x + dx * corner:g}")
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}mm" height="{h}mm" '
+        f'viewBox="0 0 {w} {h}" fill="none">'
+        f'<rect x="10.1" y="10.1" width="{w - 20.2:g}" height="{h - 20.2:g}" '
+        f'stroke="{accent}" stroke-width="2.2"/>'
+        f'<rect x="13.2" y="13.2" width="{w - 26.4:g}" height="{h - 26.4:g}" '
+        f'stroke="{accent_soft}" stroke-width="0.4"/>'
+        f'<path d="{" ".join(marks)}" stroke="{accent}" stroke-width="0.8"/>'
+        "</svg>"
+    )
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+def fact_columns(facts: list[dict]) -> list[dict]:
+    """Horizontal positions of the fact columns, centred on the page."""
+    count = len(facts)
+    total = count * FACT_WIDTH_MM + (count - 1) * FACT_GAP_MM
+    start = (CONTENT_WIDTH_MM - total) / 2
+    return [
+        {**fact, "left_mm": f"{start + index * (FACT_WIDTH_MM + FACT_GAP_MM):g}"}
+        for index, fact in enumerate(facts)
+    ]
+
+
+def certificate_facts(certificate: Certificate) -> list[dict]:
+    facts = []
+    if certificate.hours:
+        facts.append(
+            {"label": "学时 Training hours", "value": _number(certificate.hours)}
+        )
+    if certificate.score is not None:
+        facts.append({"label": "成绩 Score", "value": f"{_number(certificate.score)}%"})
+    facts.append(
+        {
+            "label": "完成日期 Completed",
+            "value": date_zh(certificate.completed_on),
+            "value_en": date_en(certificate.completed_on),
+        }
+    )
+    facts.append(
+        {
+            "label": "发证日期 Issued",
+            "value": date_zh(certificate.issued_on),
+            "value_en": date_en(certificate.issued_on),
+        }
+    )
+    if certificate.valid_until:
+        facts.append(
+            {
+                "label": "有效期至 Valid until",
+                "value": date_zh(certificate.valid_until),
+                "value_en": date_en(certificate.valid_until),
+            }
+        )
+    else:
+        facts.append(
+            {
+                "label": "有效期至 Valid until",
+                "value": "长期有效",
+                "value_en": "No expiry",
+            }
+        )
+    return fact_columns(facts)
 
 
 def seal_data_uri(image) -> str:
@@ -154,5 +246,9 @@ def certificate_context(
         "issuer_name": certificate.issuer_name,
         "issuer_name_en": certificate.issuer_name_en,
         "signatory_name": certificate.signatory_name,
+        "facts": certificate_facts(certificate),
+        "frame_data_uri": frame_data_uri(
+            design["accent_color"], design["accent_soft_color"]
+        ),
         "design": design,
     }

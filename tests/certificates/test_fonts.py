@@ -46,3 +46,41 @@ def test_build_orders_glyphs_by_priority(tmp_path, monkeypatch):
     gid = {name: i for i, name in enumerate(font.getGlyphOrder())}
     assert font.getGlyphOrder()[0] == ".notdef"
     assert gid[cmap[ord("A")]] < gid[cmap[ord("计")]] < gid[cmap[ord("齄")]]
+
+
+def test_extra_codepoints_are_the_ideographs_the_main_subset_lacks():
+    main = fontbuild.subset_codepoints()
+    available = {ord(c) for c in "计量证书A"} | {ord(c) for c in "𠮷㛃堃喆"}
+    order = fontbuild.extra_codepoints(available)
+    # URO (堃 U+5803, 喆 U+5586) first, then Extension A (㛃), then B (𠮷).
+    assert order == [ord("喆"), ord("堃"), ord("㛃"), ord("𠮷")]
+    assert not set(order) & main
+
+
+def _build_tiny_fonts(out_dir, monkeypatch):
+    monkeypatch.setattr(
+        fontbuild, "subset_codepoints", lambda: {ord(c) for c in "计量证书ABC"}
+    )
+    return {
+        spec.output: fontbuild.build_font(spec, out_dir=out_dir)
+        for spec in fontbuild.FONT_SPECS
+    }
+
+
+@pytest.mark.slow
+def test_extra_fonts_hold_rare_characters_only(tmp_path, monkeypatch):
+    monkeypatch.setattr(
+        fontbuild,
+        "extra_codepoints",
+        lambda available: [ord(c) for c in "喆堃㛃" if ord(c) in available],
+    )
+    paths = _build_tiny_fonts(tmp_path, monkeypatch)
+    extra = TTFont(paths["cert-sans-extra.otf"])
+    assert extra["name"].getDebugName(1) == "Academy Cert Sans Extra"
+    cmap = extra.getBestCmap()
+    assert {ord("喆"), ord("堃"), ord("㛃")} <= set(cmap)
+    assert ord("计") not in cmap and ord("A") not in cmap
+    order = {name: gid for gid, name in enumerate(extra.getGlyphOrder())}
+    assert order[cmap[ord("喆")]] < order[cmap[ord("堃")]] < order[cmap[ord("㛃")]]
+    serif = TTFont(paths["cert-serif-extra-bold.otf"])
+    assert serif["name"].getDebugName(1) == "Academy Cert Serif Extra"

@@ -151,3 +151,75 @@ def test_seal_image_is_embedded(db):
         for inner in obj.get("/Resources", {}).get("/XObject", {}).values():
             subtypes.add(str(inner.get_object()["/Subtype"]))
     assert "/Image" in subtypes
+
+
+def _embedded_font_names(data: bytes) -> set[str]:
+    fonts = PdfReader(io.BytesIO(data)).pages[0]["/Resources"]["/Font"]
+    names = set()
+    for font in fonts.values():
+        descendant = font.get_object()["/DescendantFonts"][0].get_object()
+        names.add(str(descendant["/FontDescriptor"].get_object()["/FontName"]))
+    return names
+
+
+@pytest.mark.slow
+def test_rare_name_characters_come_from_the_built_extra_subset(
+    tmp_path, monkeypatch, settings
+):
+    from certificates import fontbuild
+
+    monkeypatch.setattr(
+        fontbuild,
+        "subset_codepoints",
+        lambda: {ord(c) for c in "计量证书刘王ABCDEFGHIJKLMNOPQRSTUVWXYZ"},
+    )
+    monkeypatch.setattr(
+        fontbuild,
+        "extra_codepoints",
+        lambda available: [ord(c) for c in "喆堃" if ord(c) in available],
+    )
+    for spec in fontbuild.FONT_SPECS:
+        fontbuild.build_font(spec, out_dir=tmp_path)
+    settings.CERTIFICATES_FONT_DIR = tmp_path
+    pdf.reset()
+    try:
+        certificate = sample_certificate()
+        certificate.holder_name = "刘堃喆"
+        data = pdf.render_certificate(certificate_context(certificate))
+    finally:
+        pdf.reset()
+    names = {name.replace("-", "") for name in _embedded_font_names(data)}
+    assert any("AcademyCertSerifExtra" in name for name in names), names
+    text = PdfReader(io.BytesIO(data)).pages[0].extract_text().replace(" ", "")
+    assert "刘堃喆" in text
+
+
+def test_each_stream_is_compressed_once_per_write(monkeypatch):
+    import zlib
+    from collections import Counter
+
+    html = pdf.render_certificate_html(certificate_context(sample_certificate()))
+    compressed = Counter()
+    real_compress = zlib.compress
+
+    def counting_compress(data, level=-1):
+        compressed[data] += 1
+        return real_compress(data, level)
+
+    monkeypatch.setattr(pdf.zlib, "compress", counting_compress)
+    pdf.html_to_pdf(html)
+    assert compressed, "streams are compressed through the memo"
+    assert max(compressed.values()) == 1
+    assert pdf._writing.memo is None  # nothing is kept after the write
+
+
+def test_stream_memo_changes_nothing_but_the_compression_level(monkeypatch):
+    import pydyf
+
+    html = pdf.render_certificate_html(certificate_context(sample_certificate()))
+    ours = PdfReader(io.BytesIO(pdf.html_to_pdf(html))).pages[0]
+    monkeypatch.setattr(pydyf.Stream, "data", pdf._pydyf_stream_data)
+    monkeypatch.setattr(pydyf.PDF, "write", pdf._pydyf_write)
+    theirs = PdfReader(io.BytesIO(pdf.html_to_pdf(html))).pages[0]
+    assert ours.get_contents().get_data() == theirs.get_contents().get_data()
+    assert ours.extract_text() == theirs.extract_text()
