@@ -14,7 +14,6 @@ import logging
 import mimetypes
 import threading
 import zlib
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from urllib import request
@@ -29,6 +28,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from .fontbuild import FONT_SPECS, font_dir
+from .renderer import EmbeddedFile
 
 logger = logging.getLogger("academy.certificates.pdf")
 
@@ -210,21 +210,15 @@ def _shared() -> tuple[FontConfiguration, CSS]:
         return _state["font_config"], _state["stylesheet"]  # type: ignore[return-value]
 
 
+def warm_up() -> None:
+    """Load the fonts and the stylesheet before the first certificate."""
+    _shared()
+
+
 def reset() -> None:
     """Forget the cached font configuration (tests, font rebuilds)."""
     with _lock:
         _state.clear()
-
-
-@dataclass(frozen=True)
-class EmbeddedFile:
-    """A file carried inside the PDF (PDF/A-3 associated file)."""
-
-    name: str
-    data: bytes
-    description: str = ""
-    # ISO 32000-2 7.11.3: the credential is data the certificate stands for.
-    relationship: str = "Data"
 
 
 def _attachment(embedded: EmbeddedFile, fetcher: URLFetcher) -> Attachment:

@@ -466,20 +466,20 @@ def certificate_pdf_bytes(certificate: Certificate) -> bytes:
     (PDF/A-3 attachment). Unsaved sample certificates (previews) print
     ``sample_scopes`` and embed nothing.
     """
-    from . import pdf
+    from .renderer import EmbeddedFile, render_certificate_pdf
     from .rendering import certificate_context
 
     if certificate.pk is None:
         scopes = getattr(certificate, "sample_scopes", [])
-        return pdf.render_certificate(certificate_context(certificate, scopes=scopes))
+        return render_certificate_pdf(certificate_context(certificate, scopes=scopes))
     from credentials.services import credential_embedded_files, credential_issue
 
     credential = credential_issue(certificate=certificate)
     attachments = [
-        pdf.EmbeddedFile(name=name, data=data, description=description)
+        EmbeddedFile(name=name, data=data, description=description)
         for name, data, description in credential_embedded_files(credential)
     ]
-    return pdf.render_certificate(
+    return render_certificate_pdf(
         certificate_context(certificate, scopes=credential.scopes),
         attachments=attachments,
     )

@@ -428,6 +428,17 @@ CERTIFICATES_VERIFY_RATE_LIMIT = (int(_verify_limit[0]), int(_verify_limit[1]))
 # Behind a proxy: the request header that carries the client address
 # (e.g. HTTP_X_REAL_IP), so that rate limits count clients, not the proxy.
 CERTIFICATES_CLIENT_IP_HEADER = os.environ.get("CERTIFICATES_CLIENT_IP_HEADER", "")
+# Certificate PDFs: 0 renders in the calling process (development, tests);
+# N > 0 renders in a pool of N slim renderer processes (certificates.renderer),
+# each replaced after CERTIFICATES_RENDERER_MAX_RENDERS renders (0: never) and
+# stopped when one render takes longer than CERTIFICATES_RENDER_TIMEOUT s.
+CERTIFICATES_RENDER_PROCESSES = int(
+    os.environ.get("CERTIFICATES_RENDER_PROCESSES", "0")
+)
+CERTIFICATES_RENDERER_MAX_RENDERS = int(
+    os.environ.get("CERTIFICATES_RENDERER_MAX_RENDERS", "500")
+)
+CERTIFICATES_RENDER_TIMEOUT = float(os.environ.get("CERTIFICATES_RENDER_TIMEOUT", "60"))
 HR_IMPORT_MAX_BYTES = int(os.environ.get("HR_IMPORT_MAX_BYTES", str(2 * 1024 * 1024)))
 HR_IMPORT_MAX_ROWS = int(os.environ.get("HR_IMPORT_MAX_ROWS", "5000"))
 # Protects the Open Badges signing keys stored in the database (falls back to

@@ -144,6 +144,14 @@ else:
         }
     }
 
+# --- Certificate rendering ------------------------------------------------
+# A task worker renders certificate PDFs in one slim renderer process of its
+# own (see certificates.renderer): below 150 MB, replaced if it crashes or
+# hangs. CERTIFICATES_RENDER_PROCESSES=0 renders inside the worker.
+CERTIFICATES_RENDER_PROCESSES = int(
+    os.environ.get("CERTIFICATES_RENDER_PROCESSES", "1")
+)
+
 # --- Wagtail front-end cache invalidation -----------------------------------
 # With a caching proxy (nginx/Varnish PURGE endpoint) or a CDN in front,
 # publishing a page purges its URLs. Off unless configured.
