@@ -231,29 +231,75 @@ def _attachment(embedded: EmbeddedFile, fetcher: URLFetcher) -> Attachment:
     )
 
 
+def _layout(html: str, fetcher: RestrictedURLFetcher):
+    font_config, stylesheet = _shared()
+    document = HTML(
+        string=html,
+        base_url=str(Path(settings.BASE_DIR) / "static") + "/",
+        url_fetcher=fetcher,
+    )
+    return document.render(
+        stylesheets=[stylesheet], font_config=font_config, pdf_variant=PDF_VARIANT
+    )
+
+
+def _write(document, fetcher: RestrictedURLFetcher, attachments) -> bytes:
+    return document.write_pdf(
+        pdf_variant=PDF_VARIANT,
+        attachments=[_attachment(item, fetcher) for item in attachments or []],
+    )
+
+
 def html_to_pdf(
     html: str,
     *,
     fetcher: RestrictedURLFetcher | None = None,
     attachments: list[EmbeddedFile] | None = None,
 ) -> bytes:
-    font_config, stylesheet = _shared()
     fetcher = fetcher or RestrictedURLFetcher(allowed_roots())
-    document = HTML(
-        string=html,
-        base_url=str(Path(settings.BASE_DIR) / "static") + "/",
-        url_fetcher=fetcher,
-    )
-    return document.write_pdf(
-        stylesheets=[stylesheet],
-        font_config=font_config,
-        pdf_variant=PDF_VARIANT,
-        attachments=[_attachment(item, fetcher) for item in attachments or []],
-    )
+    return _write(_layout(html, fetcher), fetcher, attachments)
 
 
 def render_certificate_html(context: dict) -> str:
     return render_to_string("certificates/pdf/certificate.html", context)
+
+
+# Layouts tried in turn until the text clears the footer (certificate.css).
+DENSITIES = ("", "dense", "denser")
+FOOTER_CLEARANCE_PX = 2 * 96 / 25.4  # 2 mm, in CSS px
+
+
+def fits_one_page(document) -> bool:
+    """The page's text ends above its footer (the bottom of the element with
+    id ``content-end`` above the top of ``footer-top``) and nothing spilled
+    onto a second page."""
+    if len(document.pages) != 1:
+        return False
+    anchors = document.pages[0].anchors
+    if "footer-top" not in anchors:
+        return True  # a design without the markers: nothing to check
+    if "content-end" not in anchors:
+        return False  # laid out below the bottom of the page
+    # An anchor is (left, top, right, bottom) in CSS px.
+    content_bottom, footer_top = anchors["content-end"][3], anchors["footer-top"][1]
+    return content_bottom + FOOTER_CLEARANCE_PX <= footer_top
+
+
+def _layout_attempts(context: dict):
+    """Contexts from the roomiest layout to the tightest: the densities, then
+    fewer printed scope rows (the verify page lists them all)."""
+    for density in DENSITIES:
+        yield {**context, "density": density}
+    rows = list(context.get("scopes") or [])
+    printed = len(rows)
+    while printed > 0:
+        printed = printed * 2 // 3
+        yield {
+            **context,
+            "density": DENSITIES[-1],
+            "scopes": rows[:printed],
+            "scopes_not_printed": len(rows) - printed,
+        }
 
 
 def render_certificate(
@@ -262,10 +308,23 @@ def render_certificate(
     fetcher: RestrictedURLFetcher | None = None,
     attachments: list[EmbeddedFile] | None = None,
 ) -> bytes:
-    """PDF bytes for a certificate; ``context`` comes from ``rendering``."""
-    return html_to_pdf(
-        render_certificate_html(context), fetcher=fetcher, attachments=attachments
-    )
+    """PDF bytes for a certificate; ``context`` comes from ``rendering``.
+
+    A typical certificate is laid out once. Long course titles, scopes or
+    many scope rows are laid out again, tighter, until they clear the footer
+    (WeasyPrint cannot shrink text to fit by itself).
+    """
+    fetcher = fetcher or RestrictedURLFetcher(allowed_roots())
+    for attempt in _layout_attempts(context):
+        document = _layout(render_certificate_html(attempt), fetcher)
+        if fits_one_page(document):
+            break
+    else:
+        logger.warning(
+            "Certificate %s does not fit its page even in the tightest layout",
+            context.get("serial"),
+        )
+    return _write(document, fetcher, attachments)
 
 
 @cache

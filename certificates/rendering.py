@@ -223,6 +223,7 @@ def certificate_context(
 ) -> dict:
     url = verify_url(certificate)
     design = {**DEFAULT_DESIGN, **(certificate.design_snapshot or {})}
+    rows = scope_rows(scopes or [])
     return {
         "serial": certificate.serial,
         "code_display": certificate.code_display,
@@ -234,7 +235,10 @@ def certificate_context(
         "course_title": certificate.course_title,
         "course_title_en": certificate.course_title_en,
         "scope": certificate.scope,
-        "scopes": scope_rows(scopes or []),
+        "scopes": rows,
+        # Set by pdf.render_certificate when the text does not fit otherwise.
+        "scopes_not_printed": 0,
+        "density": "",
         "hours": _number(certificate.hours),
         "score": _number(certificate.score) if certificate.score is not None else None,
         "completed_on_zh": date_zh(certificate.completed_on),

@@ -223,3 +223,81 @@ def test_stream_memo_changes_nothing_but_the_compression_level(monkeypatch):
     theirs = PdfReader(io.BytesIO(pdf.html_to_pdf(html))).pages[0]
     assert ours.get_contents().get_data() == theirs.get_contents().get_data()
     assert ours.extract_text() == theirs.extract_text()
+
+
+LONG_TITLE = (
+    "电能计量装置现场检验与电能表检定、校准及测量不确定度评定综合实践（高级研修班）"
+)
+LONG_TITLE_EN = (
+    "Field inspection of electrical energy metering devices, verification and "
+    "calibration of watt-hour meters, and evaluation of measurement uncertainty"
+)
+
+
+def _word_boxes(data: bytes, tmp_path) -> list[tuple[str, float, float]]:
+    """(word, top, bottom) in PDF points, from poppler's pdftotext."""
+    import re
+    import shutil
+    import subprocess
+
+    pdftotext = shutil.which("pdftotext")
+    assert pdftotext, "install poppler-utils (scripts/bootstrap.sh does)"
+    path = tmp_path / "certificate.pdf"
+    path.write_bytes(data)
+    html = subprocess.run(  # noqa: S603 - fixed argv, our own file
+        [pdftotext, "-bbox", str(path), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    pattern = r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)<'
+    return [
+        (word, float(top), float(bottom))
+        for top, bottom, word in re.findall(pattern, html)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("title", "title_en", "scope_rows"),
+    [
+        ("压力表检定与校准", "Verification of Pressure Gauges", 0),
+        (LONG_TITLE, LONG_TITLE_EN, 0),
+        (LONG_TITLE, LONG_TITLE_EN, 6),
+        (LONG_TITLE * 2, LONG_TITLE_EN * 2, 12),
+    ],
+)
+def test_long_texts_stay_above_the_footer(tmp_path, title, title_en, scope_rows):
+    certificate = sample_certificate()
+    certificate.course_title, certificate.course_title_en = title, title_en
+    scopes = certificate.sample_scopes * scope_rows
+    data = pdf.render_certificate(certificate_context(certificate, scopes=scopes))
+    assert len(PdfReader(io.BytesIO(data)).pages) == 1
+    words = _word_boxes(data, tmp_path)
+    footer_top = min(top for word, top, _ in words if word == "证书编号")
+    facts_bottom = max(bottom for word, _, bottom in words if word == "Nov")
+    assert facts_bottom < footer_top
+
+
+def test_scope_rows_that_do_not_fit_are_counted_not_dropped_silently():
+    certificate = sample_certificate()
+    certificate.course_title, certificate.course_title_en = LONG_TITLE, LONG_TITLE_EN
+    scopes = certificate.sample_scopes * 30
+    data = pdf.render_certificate(certificate_context(certificate, scopes=scopes))
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) == 1
+    text = reader.pages[0].extract_text().replace(" ", "")
+    printed = text.count("弹簧管式一般压力表")
+    assert 0 < printed < 30
+    assert f"另有{30 - printed}项授权范围" in text
+
+
+def test_a_typical_certificate_is_laid_out_once(monkeypatch):
+    layouts = []
+    real_layout = pdf._layout
+    monkeypatch.setattr(
+        pdf,
+        "_layout",
+        lambda html, fetcher: layouts.append(1) or real_layout(html, fetcher),
+    )
+    pdf.render_certificate(certificate_context(sample_certificate()))
+    assert len(layouts) == 1
