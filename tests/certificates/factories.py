@@ -19,7 +19,9 @@ def make_course(*, parent: Page | None = None, publisher, **fields) -> CoursePag
     defaults = {
         "title": f"压力表检定与校准{number}",
         "title_en": "Pressure gauge verification and calibration",
-        "slug": f"course-{number}",
+        # Not "course-N": tests.courses.factories numbers its courses that
+        # way, and both kinds can share a track.
+        "slug": f"certified-course-{number}",
         "code": f"PG-{100 + number}",
         "estimated_hours": Decimal("16.0"),
         "certificate_validity_months": 36,
