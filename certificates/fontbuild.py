@@ -194,7 +194,12 @@ def build_font(spec: FontSpec, *, out_dir: Path, desubroutinize: bool = True) ->
     _rename(font, spec)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / spec.output
-    font.save(path)
+    # Written under a temporary name and moved into place: a renderer never
+    # sees half a font, and an interrupted build leaves the old one.
+    partial = path.with_name(path.name + ".partial")
+    font.save(partial)
+    partial.replace(path)
+    _stamp_path(path).write_text(_build_stamp(spec))
     return path
 
 
@@ -219,6 +224,29 @@ def _rename(font, spec: FontSpec) -> None:
         top = cff.topDictIndex[0]
         top.FullName = full
         top.FamilyName = spec.family
+
+
+def _build_stamp(spec: FontSpec) -> str:
+    """What a built font depends on: this module's code and its source font."""
+    import hashlib
+
+    source = font_source_dir() / spec.source
+    stat = source.stat()
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(f"{spec}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def _stamp_path(path: Path) -> Path:
+    return path.with_name(path.name + ".stamp")
+
+
+def up_to_date(spec: FontSpec, *, out_dir: Path) -> bool:
+    path = out_dir / spec.output
+    try:
+        return _stamp_path(path).read_text() == _build_stamp(spec) and path.exists()
+    except OSError:
+        return False
 
 
 def built_font_paths() -> dict[str, Path]:

@@ -84,3 +84,23 @@ def test_extra_fonts_hold_rare_characters_only(tmp_path, monkeypatch):
     assert order[cmap[ord("喆")]] < order[cmap[ord("堃")]] < order[cmap[ord("㛃")]]
     serif = TTFont(paths["cert-serif-extra-bold.otf"])
     assert serif["name"].getDebugName(1) == "Academy Cert Serif Extra"
+
+
+@pytest.mark.slow
+def test_built_fonts_are_rebuilt_only_when_out_of_date(tmp_path, monkeypatch):
+    monkeypatch.setattr(
+        fontbuild, "subset_codepoints", lambda: {ord(c) for c in "计量ABC"}
+    )
+    spec = fontbuild.FONT_SPECS[0]
+    assert not fontbuild.up_to_date(spec, out_dir=tmp_path)
+    path = fontbuild.build_font(spec, out_dir=tmp_path)
+    assert fontbuild.up_to_date(spec, out_dir=tmp_path)
+    assert not path.with_name(path.name + ".partial").exists()
+    # A changed build (code or source font) makes the font out of date …
+    real_stamp = fontbuild._build_stamp
+    monkeypatch.setattr(fontbuild, "_build_stamp", lambda spec: "changed")
+    assert not fontbuild.up_to_date(spec, out_dir=tmp_path)
+    # … and so does a missing font file next to a current stamp.
+    monkeypatch.setattr(fontbuild, "_build_stamp", real_stamp)
+    path.unlink()
+    assert not fontbuild.up_to_date(spec, out_dir=tmp_path)

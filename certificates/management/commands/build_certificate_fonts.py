@@ -1,8 +1,13 @@
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from certificates.fontbuild import FONT_SPECS, build_font, font_dir
+from certificates.fontbuild import FONT_SPECS, build_font, font_dir, up_to_date
+
+
+def _build(spec, out_dir: Path, desubroutinize: bool) -> Path:
+    return build_font(spec, out_dir=out_dir, desubroutinize=desubroutinize)
 
 
 class Command(BaseCommand):
@@ -17,14 +22,34 @@ class Command(BaseCommand):
             action="store_true",
             help="Keep CFF subroutines (smaller files, slower renders).",
         )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Rebuild fonts that are already up to date.",
+        )
+        parser.add_argument(
+            "--jobs", type=int, default=2, help="Fonts built in parallel (default 2)."
+        )
 
     def handle(self, *args, **options):
         out_dir = Path(options["output"]) if options["output"] else font_dir()
+        desubroutinize = not options["keep_subroutines"]
+        todo = [
+            spec
+            for spec in FONT_SPECS
+            if options["force"] or not up_to_date(spec, out_dir=out_dir)
+        ]
         for spec in FONT_SPECS:
-            path = build_font(
-                spec,
-                out_dir=out_dir,
-                desubroutinize=not options["keep_subroutines"],
-            )
-            size = path.stat().st_size / 1024
-            self.stdout.write(f"{path} ({size:,.0f} KiB)")
+            if spec not in todo:
+                self.stdout.write(f"{out_dir / spec.output} is up to date")
+        if not todo:
+            return
+        # fontTools is pure Python: one process per font uses every core.
+        with ProcessPoolExecutor(max_workers=max(1, options["jobs"])) as pool:
+            futures = [
+                pool.submit(_build, spec, out_dir, desubroutinize) for spec in todo
+            ]
+            for future in futures:
+                path = future.result()
+                size = path.stat().st_size / 1024
+                self.stdout.write(f"{path} ({size:,.0f} KiB)")
