@@ -1,16 +1,26 @@
 #!/usr/bin/env bash
-# Verify page under gunicorn + PostgreSQL (+ Redis for the rate-limit cache):
-# 20 concurrent keep-alive clients, p50/p95 latency.
+# Verify page (/v/<code>) under gunicorn + PostgreSQL (+ Redis for the rate-limit
+# cache), load from wrk: BENCH_CONNECTIONS keep-alive connections cycling over the
+# issued certificates' codes for BENCH_DURATION after a warm-up. Prints wrk's
+# BENCH_JSON line merged with the server configuration, load average and cores.
 #
-#   bench/certificates/bench_verify.sh
+#   flock /tmp/bench.lock bench/certificates/bench_verify.sh
 #
 # Env: BENCH_DATABASE_URL [postgres://postgres@127.0.0.1:5432/academy_certificates_bench]
 #      BENCH_REDIS_URL [redis://127.0.0.1:6379/14]  BENCH_PORT [8032]
-#      BENCH_REQUESTS [4000]  BENCH_CONCURRENCY [20]  WEB_WORKERS [2]  WEB_THREADS [4]
+#      BENCH_DURATION [20s]  BENCH_WARMUP [3s]  BENCH_CONNECTIONS [20]  BENCH_THREADS [2] (wrk)
+#      WEB_CONCURRENCY / GUNICORN_THREADS (scripts/gunicorn.conf.py; bench defaults below)
+#      DATABASE_POOL=1 for psycopg's pool instead of persistent connections
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 PY="$ROOT/.venv/bin/python"
+
+if ! command -v wrk >/dev/null; then
+    echo "[bench] installing wrk"
+    if [ "$(id -u)" = 0 ]; then apt-get install -y wrk >/dev/null; else sudo apt-get install -y wrk >/dev/null; fi
+fi
+
 export PYTHONPATH=$ROOT
 export DJANGO_SETTINGS_MODULE=bench.certificates.settings_bench
 export DJANGO_SECRET_KEY=${DJANGO_SECRET_KEY:-bench-only-secret-key-never-used-in-production-0123456789}
@@ -24,6 +34,13 @@ export DJANGO_STATIC_ROOT=$ACADEMY_VAR_DIR/static
 export DJANGO_MEDIA_ROOT=$ACADEMY_VAR_DIR/media
 export DJANGO_PRIVATE_MEDIA_ROOT=$ACADEMY_VAR_DIR/private
 PORT=${BENCH_PORT:-8032}
+export GUNICORN_BIND=127.0.0.1:$PORT
+export GUNICORN_ACCESS_LOG=""
+export GUNICORN_LOG_LEVEL=warning
+export WEB_CONCURRENCY=${WEB_CONCURRENCY:-2}
+export GUNICORN_THREADS=${GUNICORN_THREADS:-4}
+DURATION=${BENCH_DURATION:-20s}
+CONNECTIONS=${BENCH_CONNECTIONS:-20}
 mkdir -p "$ACADEMY_VAR_DIR"
 
 DBNAME=${DATABASE_URL##*/}
@@ -31,19 +48,41 @@ psql "${DATABASE_URL%/*}/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname
     || psql "${DATABASE_URL%/*}/postgres" -qc "CREATE DATABASE $DBNAME"
 "$PY" manage.py migrate --no-input -v 0
 "$PY" manage.py collectstatic --no-input -v 0
-mapfile -t CODES < <("$PY" bench/certificates/setup_verify_data.py | tail -n 50)
-echo "[bench] ${#CODES[@]} certificates"
+PATHS_FILE=$ACADEMY_VAR_DIR/verify-paths.txt
+"$PY" bench/certificates/setup_verify_data.py | tail -n 50 | sed 's|^|/v/|' >"$PATHS_FILE"
+echo "[bench] $(wc -l <"$PATHS_FILE") certificate codes in $PATHS_FILE"
 
-"$ROOT/.venv/bin/gunicorn" academy.wsgi -b "127.0.0.1:$PORT" \
-    -w "${WEB_WORKERS:-2}" --threads "${WEB_THREADS:-4}" --log-level warning &
+"$ROOT/.venv/bin/gunicorn" -c scripts/gunicorn.conf.py &
 GPID=$!
-trap 'kill $GPID 2>/dev/null || true' EXIT
-for _ in $(seq 50); do
-    curl -fs -o /dev/null "http://127.0.0.1:$PORT/v/${CODES[0]}" && break
-    sleep 0.3
+trap 'kill $GPID 2>/dev/null || true; wait $GPID 2>/dev/null || true' EXIT
+first=$(head -1 "$PATHS_FILE")
+for _ in $(seq 60); do
+    curl -fs -o /dev/null -H "X-Forwarded-Proto: https" "http://127.0.0.1:$PORT$first" && break
+    sleep 0.5
 done
-# Warm every worker.
-"$PY" bench/loadgen.py "http://127.0.0.1:$PORT/v/${CODES[0]}" --requests 200 --concurrency 20 >/dev/null
-"$PY" bench/loadgen.py "http://127.0.0.1:$PORT/v/${CODES[1]}" \
-    --requests "${BENCH_REQUESTS:-4000}" --concurrency "${BENCH_CONCURRENCY:-20}"
-echo "{\"load_average\": $(cut -d' ' -f1 /proc/loadavg), \"cpus\": $(nproc)}"
+status=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Forwarded-Proto: https" "http://127.0.0.1:$PORT$first")
+[ "$status" = 200 ] || { echo "[bench] $first answers HTTP $status, not 200" >&2; exit 1; }
+
+export BENCH_PATHS_FILE=$PATHS_FILE
+# Warm every worker and thread (imports, template cache, connections).
+wrk -t"${BENCH_THREADS:-2}" -c"$CONNECTIONS" -d"${BENCH_WARMUP:-3s}" -s bench/certificates/verify.lua \
+    "http://127.0.0.1:$PORT" >/dev/null
+load_before=$(cut -d' ' -f1 /proc/loadavg)
+logs_before=$(psql "$DATABASE_URL" -tAc "SELECT count(*) FROM certificates_verificationlog")
+result=$(wrk -t"${BENCH_THREADS:-2}" -c"$CONNECTIONS" -d"$DURATION" --timeout 10s \
+    -s bench/certificates/verify.lua "http://127.0.0.1:$PORT" | sed -n 's/^BENCH_JSON //p')
+load_after=$(cut -d' ' -f1 /proc/loadavg)
+logs_after=$(psql "$DATABASE_URL" -tAc "SELECT count(*) FROM certificates_verificationlog")
+
+"$PY" - "$result" <<PY
+import json, sys
+r = json.loads(sys.argv[1])
+r.update({
+    "page": "verify /v/<code>", "codes": $(wc -l <"$PATHS_FILE"), "connections": $CONNECTIONS,
+    "duration": "$DURATION", "server": "gunicorn gthread $WEB_CONCURRENCY x $GUNICORN_THREADS",
+    "database_pool": "${DATABASE_POOL:-0}" == "1", "conn_max_age": $DATABASE_CONN_MAX_AGE,
+    "verification_logs_added": $logs_after - $logs_before,
+    "load_average_before": $load_before, "load_average_after": $load_after, "cpus": $(nproc),
+})
+print("BENCH_JSON " + json.dumps(r))
+PY
