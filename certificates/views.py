@@ -78,7 +78,12 @@ def _result_page(request, verification, *, code_form=None, serial_form=None):
     }
     if certificate is not None:
         context["verify_url"] = verify_url(certificate)
-        context["replacement"] = getattr(certificate, "replaced_by", None)
+        # Only a superseded certificate has a replacement: no query otherwise.
+        context["replacement"] = (
+            getattr(certificate, "replaced_by", None)
+            if certificate.superseded_at
+            else None
+        )
         context.update(credential_status(certificate, verification.result))
     status = 200
     if verification.result == VerificationResult.NOT_FOUND:
