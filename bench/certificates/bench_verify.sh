@@ -11,6 +11,8 @@
 #      BENCH_DURATION [20s]  BENCH_WARMUP [3s]  BENCH_CONNECTIONS [20]  BENCH_THREADS [2] (wrk)
 #      WEB_CONCURRENCY / GUNICORN_THREADS (scripts/gunicorn.conf.py; bench defaults below)
 #      DATABASE_POOL=1 for psycopg's pool instead of persistent connections
+#      BENCH_SERVER [gunicorn] or granian (WEB_CONCURRENCY workers x GUNICORN_THREADS
+#      blocking threads; an experiment: granian is not in requirements.txt)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -21,7 +23,7 @@ if ! command -v wrk >/dev/null; then
     if [ "$(id -u)" = 0 ]; then apt-get install -y wrk >/dev/null; else sudo apt-get install -y wrk >/dev/null; fi
 fi
 
-export PYTHONPATH=$ROOT
+export PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH}
 export DJANGO_SETTINGS_MODULE=bench.certificates.settings_bench
 export DJANGO_SECRET_KEY=${DJANGO_SECRET_KEY:-bench-only-secret-key-never-used-in-production-0123456789}
 export DATABASE_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/academy_certificates_bench}
@@ -52,7 +54,19 @@ PATHS_FILE=$ACADEMY_VAR_DIR/verify-paths.txt
 "$PY" bench/certificates/setup_verify_data.py | tail -n 50 | sed 's|^|/v/|' >"$PATHS_FILE"
 echo "[bench] $(wc -l <"$PATHS_FILE") certificate codes in $PATHS_FILE"
 
-"$ROOT/.venv/bin/gunicorn" -c scripts/gunicorn.conf.py &
+case "${BENCH_SERVER:-gunicorn}" in
+    gunicorn)
+        server="gunicorn gthread $WEB_CONCURRENCY x $GUNICORN_THREADS"
+        "$ROOT/.venv/bin/gunicorn" -c scripts/gunicorn.conf.py &
+        ;;
+    granian) # experiment only: granian must be importable (not in requirements.txt)
+        server="granian wsgi $WEB_CONCURRENCY x $GUNICORN_THREADS"
+        "$PY" -m granian --interface wsgi --host 127.0.0.1 --port "$PORT" \
+            --workers "$WEB_CONCURRENCY" --blocking-threads "$GUNICORN_THREADS" \
+            --log-level warning --no-ws academy.wsgi:application &
+        ;;
+    *) echo "[bench] BENCH_SERVER must be gunicorn or granian" >&2; exit 2 ;;
+esac
 GPID=$!
 trap 'kill $GPID 2>/dev/null || true; wait $GPID 2>/dev/null || true' EXIT
 first=$(head -1 "$PATHS_FILE")
@@ -63,14 +77,36 @@ done
 status=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Forwarded-Proto: https" "http://127.0.0.1:$PORT$first")
 [ "$status" = 200 ] || { echo "[bench] $first answers HTTP $status, not 200" >&2; exit 1; }
 
+# CPU ticks (utime + stime) of the server and its worker processes: server CPU per
+# request is far less sensitive to other load on the machine than latency.
+server_ticks() {
+    local total=0 pid
+    for pid in $GPID $(pgrep -P "$GPID"); do
+        [ -r "/proc/$pid/stat" ] || continue
+        total=$((total + $(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')))
+    done
+    echo "$total"
+}
+# The same for the PostgreSQL backends serving the bench database (persistent
+# connections or a pool, so they outlive the measured run; new ones are missed).
+db_ticks() {
+    local total=0 pid
+    for pid in $(psql "$DATABASE_URL" -tAc "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"); do
+        [ -r "/proc/$pid/stat" ] || continue
+        total=$((total + $(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')))
+    done
+    echo "$total"
+}
 export BENCH_PATHS_FILE=$PATHS_FILE
 # Warm every worker and thread (imports, template cache, connections).
 wrk -t"${BENCH_THREADS:-2}" -c"$CONNECTIONS" -d"${BENCH_WARMUP:-3s}" -s bench/certificates/verify.lua \
     "http://127.0.0.1:$PORT" >/dev/null
 load_before=$(cut -d' ' -f1 /proc/loadavg)
 logs_before=$(psql "$DATABASE_URL" -tAc "SELECT count(*) FROM certificates_verificationlog")
+ticks_before=$(server_ticks) db_before=$(db_ticks)
 result=$(wrk -t"${BENCH_THREADS:-2}" -c"$CONNECTIONS" -d"$DURATION" --timeout 10s \
     -s bench/certificates/verify.lua "http://127.0.0.1:$PORT" | sed -n 's/^BENCH_JSON //p')
+ticks_after=$(server_ticks) db_after=$(db_ticks)
 load_after=$(cut -d' ' -f1 /proc/loadavg)
 logs_after=$(psql "$DATABASE_URL" -tAc "SELECT count(*) FROM certificates_verificationlog")
 
@@ -79,9 +115,13 @@ import json, sys
 r = json.loads(sys.argv[1])
 r.update({
     "page": "verify /v/<code>", "codes": $(wc -l <"$PATHS_FILE"), "connections": $CONNECTIONS,
-    "duration": "$DURATION", "server": "gunicorn gthread $WEB_CONCURRENCY x $GUNICORN_THREADS",
+    "duration": "$DURATION", "server": "$server",
     "database_pool": "${DATABASE_POOL:-0}" == "1", "conn_max_age": $DATABASE_CONN_MAX_AGE,
     "verification_logs_added": $logs_after - $logs_before,
+    "server_cpu_ms_per_request": round(
+        ($ticks_after - $ticks_before) * 1000 / $(getconf CLK_TCK) / max(r["requests"], 1), 2),
+    "postgres_cpu_ms_per_request": round(
+        ($db_after - $db_before) * 1000 / $(getconf CLK_TCK) / max(r["requests"], 1), 2),
     "load_average_before": $load_before, "load_average_after": $load_after, "cpus": $(nproc),
 })
 print("BENCH_JSON " + json.dumps(r))
