@@ -13,21 +13,26 @@ from .models import Certificate, CertificateStatus
 
 
 def _for_verify_page():
-    """What the public verify page shows, in a constant number of queries:
-    the certificate with its replacement and credential, plus the credential's
-    status history."""
-    return Certificate.objects.select_related(
-        "replaced_by", "credential"
-    ).prefetch_related("credential__events")
+    """What the public verify page shows: the certificate with its credential,
+    in one query. The page reads the credential's status history and the
+    replacement (superseded certificates only) itself, with one plain query
+    each: measured cheaper per request than ``prefetch_related`` and an
+    always-joined ``replaced_by``, and a code or serial is unique, so the
+    lookup needs no ORDER BY."""
+    return Certificate.objects.select_related("credential").order_by()
+
+
+def _first(queryset):
+    return next(iter(queryset[:1]), None)
 
 
 def certificate_get_by_code(code: str) -> Certificate | None:
     """``code`` is already normalised (see codes.normalize_code)."""
-    return _for_verify_page().filter(code=code).first()
+    return _first(_for_verify_page().filter(code=code))
 
 
 def certificate_get_by_serial_and_name(serial: str, holder_name: str):
-    certificate = _for_verify_page().filter(serial=serial).first()
+    certificate = _first(_for_verify_page().filter(serial=serial))
     if certificate is None:
         return None
     names = {

@@ -24,7 +24,7 @@ from .exports import pdf_filename, zip_stream
 from .forms import CompanyCertificateFilterForm, VerifyCodeForm, VerifySerialForm
 from .models import Certificate, VerificationResult
 from .permissions import can_download_certificate, can_download_company_certificates
-from .rendering import scope_rows, verify_url
+from .rendering import scope_rows
 from .selectors import certificate_list_for_company, certificate_list_for_learner
 from .services import (
     certificate_verify_code,
@@ -74,11 +74,14 @@ def _result_page(request, verification, *, code_form=None, serial_form=None):
         "code_form": code_form or VerifyCodeForm(),
         "serial_form": serial_form or VerifySerialForm(),
         "error": verification.error,
-        "today": timezone.localdate(),
     }
     if certificate is not None:
-        context["verify_url"] = verify_url(certificate)
-        context["replacement"] = getattr(certificate, "replaced_by", None)
+        # Only a superseded certificate has a replacement: no query otherwise.
+        context["replacement"] = (
+            getattr(certificate, "replaced_by", None)
+            if certificate.superseded_at
+            else None
+        )
         context.update(credential_status(certificate, verification.result))
     status = 200
     if verification.result == VerificationResult.NOT_FOUND:

@@ -1,21 +1,38 @@
 #!/usr/bin/env bash
-# Verify page under gunicorn + PostgreSQL (+ Redis for the rate-limit cache):
-# 20 concurrent keep-alive clients, p50/p95 latency.
+# Verify page (/v/<code>) under gunicorn + PostgreSQL (+ Redis for the rate-limit
+# cache), load from wrk: BENCH_CONNECTIONS keep-alive connections cycling over the
+# issued certificates' codes for BENCH_DURATION after a warm-up. Prints wrk's
+# BENCH_JSON line merged with the server configuration, load average and cores.
 #
-#   bench/certificates/bench_verify.sh
+#   flock /tmp/bench.lock bench/certificates/bench_verify.sh
 #
 # Env: BENCH_DATABASE_URL [postgres://postgres@127.0.0.1:5432/academy_certificates_bench]
 #      BENCH_REDIS_URL [redis://127.0.0.1:6379/14]  BENCH_PORT [8032]
-#      BENCH_REQUESTS [4000]  BENCH_CONCURRENCY [20]  WEB_WORKERS [2]  WEB_THREADS [4]
+#      BENCH_DURATION [20s]  BENCH_WARMUP [3s]  BENCH_CONNECTIONS [20]  BENCH_THREADS [2] (wrk)
+#      WEB_CONCURRENCY [3] / GUNICORN_THREADS [2] (scripts/gunicorn.conf.py; 3 x 2 and 2 x 4
+#      measured best on 2 cores, 4 x 2 and 5 x 1 worse: this page is CPU-bound)
+#      DATABASE_POOL [1]: psycopg's pool; 0 for persistent connections (DATABASE_CONN_MAX_AGE)
+#      BENCH_SERVER [gunicorn] or granian (WEB_CONCURRENCY workers x GUNICORN_THREADS
+#      blocking threads; an experiment: granian is not in requirements.txt)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 PY="$ROOT/.venv/bin/python"
-export PYTHONPATH=$ROOT
+
+if ! command -v wrk >/dev/null; then
+    echo "[bench] installing wrk"
+    if [ "$(id -u)" = 0 ]; then apt-get install -y wrk >/dev/null; else sudo apt-get install -y wrk >/dev/null; fi
+fi
+
+export PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH}
 export DJANGO_SETTINGS_MODULE=bench.certificates.settings_bench
 export DJANGO_SECRET_KEY=${DJANGO_SECRET_KEY:-bench-only-secret-key-never-used-in-production-0123456789}
 export DATABASE_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/academy_certificates_bench}
 export DATABASE_CONN_MAX_AGE=${DATABASE_CONN_MAX_AGE:-60}
+# psycopg's pool: measured ~1 ms less server CPU and ~0.25 ms less PostgreSQL CPU per
+# request than persistent connections, whose health check (CONN_HEALTH_CHECKS) costs
+# one more round trip per request; DATABASE_POOL=0 measures persistent connections.
+export DATABASE_POOL=${DATABASE_POOL:-1}
 export REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379/14}
 export TASKS_BACKEND=immediate
 export DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost
@@ -24,6 +41,13 @@ export DJANGO_STATIC_ROOT=$ACADEMY_VAR_DIR/static
 export DJANGO_MEDIA_ROOT=$ACADEMY_VAR_DIR/media
 export DJANGO_PRIVATE_MEDIA_ROOT=$ACADEMY_VAR_DIR/private
 PORT=${BENCH_PORT:-8032}
+export GUNICORN_BIND=127.0.0.1:$PORT
+export GUNICORN_ACCESS_LOG=""
+export GUNICORN_LOG_LEVEL=warning
+export WEB_CONCURRENCY=${WEB_CONCURRENCY:-3}
+export GUNICORN_THREADS=${GUNICORN_THREADS:-2}
+DURATION=${BENCH_DURATION:-20s}
+CONNECTIONS=${BENCH_CONNECTIONS:-20}
 mkdir -p "$ACADEMY_VAR_DIR"
 
 DBNAME=${DATABASE_URL##*/}
@@ -31,19 +55,79 @@ psql "${DATABASE_URL%/*}/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname
     || psql "${DATABASE_URL%/*}/postgres" -qc "CREATE DATABASE $DBNAME"
 "$PY" manage.py migrate --no-input -v 0
 "$PY" manage.py collectstatic --no-input -v 0
-mapfile -t CODES < <("$PY" bench/certificates/setup_verify_data.py | tail -n 50)
-echo "[bench] ${#CODES[@]} certificates"
+PATHS_FILE=$ACADEMY_VAR_DIR/verify-paths.txt
+"$PY" bench/certificates/setup_verify_data.py | tail -n 50 | sed 's|^|/v/|' >"$PATHS_FILE"
+echo "[bench] $(wc -l <"$PATHS_FILE") certificate codes in $PATHS_FILE"
 
-"$ROOT/.venv/bin/gunicorn" academy.wsgi -b "127.0.0.1:$PORT" \
-    -w "${WEB_WORKERS:-2}" --threads "${WEB_THREADS:-4}" --log-level warning &
+case "${BENCH_SERVER:-gunicorn}" in
+    gunicorn)
+        server="gunicorn gthread $WEB_CONCURRENCY x $GUNICORN_THREADS"
+        "$ROOT/.venv/bin/gunicorn" -c scripts/gunicorn.conf.py &
+        ;;
+    granian) # experiment only: granian must be importable (not in requirements.txt)
+        server="granian wsgi $WEB_CONCURRENCY x $GUNICORN_THREADS"
+        "$PY" -m granian --interface wsgi --host 127.0.0.1 --port "$PORT" \
+            --workers "$WEB_CONCURRENCY" --blocking-threads "$GUNICORN_THREADS" \
+            --log-level warning --no-ws academy.wsgi:application &
+        ;;
+    *) echo "[bench] BENCH_SERVER must be gunicorn or granian" >&2; exit 2 ;;
+esac
 GPID=$!
-trap 'kill $GPID 2>/dev/null || true' EXIT
-for _ in $(seq 50); do
-    curl -fs -o /dev/null "http://127.0.0.1:$PORT/v/${CODES[0]}" && break
-    sleep 0.3
+trap 'kill $GPID 2>/dev/null || true; wait $GPID 2>/dev/null || true' EXIT
+first=$(head -1 "$PATHS_FILE")
+for _ in $(seq 60); do
+    curl -fs -o /dev/null -H "X-Forwarded-Proto: https" "http://127.0.0.1:$PORT$first" && break
+    sleep 0.5
 done
-# Warm every worker.
-"$PY" bench/loadgen.py "http://127.0.0.1:$PORT/v/${CODES[0]}" --requests 200 --concurrency 20 >/dev/null
-"$PY" bench/loadgen.py "http://127.0.0.1:$PORT/v/${CODES[1]}" \
-    --requests "${BENCH_REQUESTS:-4000}" --concurrency "${BENCH_CONCURRENCY:-20}"
-echo "{\"load_average\": $(cut -d' ' -f1 /proc/loadavg), \"cpus\": $(nproc)}"
+status=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Forwarded-Proto: https" "http://127.0.0.1:$PORT$first")
+[ "$status" = 200 ] || { echo "[bench] $first answers HTTP $status, not 200" >&2; exit 1; }
+
+# CPU ticks (utime + stime) of the server and its worker processes: server CPU per
+# request is far less sensitive to other load on the machine than latency.
+server_ticks() {
+    local total=0 pid
+    for pid in $GPID $(pgrep -P "$GPID"); do
+        [ -r "/proc/$pid/stat" ] || continue
+        total=$((total + $(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')))
+    done
+    echo "$total"
+}
+# The same for the PostgreSQL backends serving the bench database (persistent
+# connections or a pool, so they outlive the measured run; new ones are missed).
+db_ticks() {
+    local total=0 pid
+    for pid in $(psql "$DATABASE_URL" -tAc "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"); do
+        [ -r "/proc/$pid/stat" ] || continue
+        total=$((total + $(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')))
+    done
+    echo "$total"
+}
+export BENCH_PATHS_FILE=$PATHS_FILE
+# Warm every worker and thread (imports, template cache, connections).
+wrk -t"${BENCH_THREADS:-2}" -c"$CONNECTIONS" -d"${BENCH_WARMUP:-3s}" -s bench/certificates/verify.lua \
+    "http://127.0.0.1:$PORT" >/dev/null
+load_before=$(cut -d' ' -f1 /proc/loadavg)
+logs_before=$(psql "$DATABASE_URL" -tAc "SELECT count(*) FROM certificates_verificationlog")
+ticks_before=$(server_ticks) db_before=$(db_ticks)
+result=$(wrk -t"${BENCH_THREADS:-2}" -c"$CONNECTIONS" -d"$DURATION" --timeout 10s \
+    -s bench/certificates/verify.lua "http://127.0.0.1:$PORT" | sed -n 's/^BENCH_JSON //p')
+ticks_after=$(server_ticks) db_after=$(db_ticks)
+load_after=$(cut -d' ' -f1 /proc/loadavg)
+logs_after=$(psql "$DATABASE_URL" -tAc "SELECT count(*) FROM certificates_verificationlog")
+
+"$PY" - "$result" <<PY
+import json, sys
+r = json.loads(sys.argv[1])
+r.update({
+    "page": "verify /v/<code>", "codes": $(wc -l <"$PATHS_FILE"), "connections": $CONNECTIONS,
+    "duration": "$DURATION", "server": "$server",
+    "database_pool": "$DATABASE_POOL" == "1", "conn_max_age": $DATABASE_CONN_MAX_AGE,
+    "verification_logs_added": $logs_after - $logs_before,
+    "server_cpu_ms_per_request": round(
+        ($ticks_after - $ticks_before) * 1000 / $(getconf CLK_TCK) / max(r["requests"], 1), 2),
+    "postgres_cpu_ms_per_request": round(
+        ($db_after - $db_before) * 1000 / $(getconf CLK_TCK) / max(r["requests"], 1), 2),
+    "load_average_before": $load_before, "load_average_after": $load_after, "cpus": $(nproc),
+})
+print("BENCH_JSON " + json.dumps(r))
+PY

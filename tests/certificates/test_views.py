@@ -397,3 +397,22 @@ def test_rate_limit_counts_per_client_and_window(settings, monkeypatch):
     now[0] += 60  # next window
     assert [ratelimit.allow("a") for _ in range(3)] == [True, True, False]
     cache.clear()
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_verify_forms_blank_html_cached_per_language(language):
+    from django import forms
+    from django.utils import translation
+
+    from certificates.forms import VerifyCodeForm, VerifySerialForm
+
+    with translation.override(language):
+        for form_class in (VerifyCodeForm, VerifySerialForm):
+            assert form_class().as_div() == forms.Form.as_div(form_class())
+        prefilled = VerifyCodeForm(initial={"code": "7K3F9XQ2HT6MQ"}).as_div()
+        assert 'value="7K3F9XQ2HT6MQ"' in prefilled
+        assert "errorlist" in VerifySerialForm({}).as_div()
+    with translation.override("en"):
+        english = VerifySerialForm().as_div()
+    with translation.override("zh-hans"):
+        assert VerifySerialForm().as_div() != english
