@@ -16,8 +16,6 @@ from django.conf import settings
 FONT_SOURCE_DIR = Path("/usr/share/fonts/opentype/noto")
 SUBSET_FAMILY_SANS = "Academy Cert Sans"
 SUBSET_FAMILY_SERIF = "Academy Cert Serif"
-EXTRA_FAMILY_SANS = "Academy Cert Sans Extra"
-EXTRA_FAMILY_SERIF = "Academy Cert Serif Extra"
 
 MAIN, EXTRA = "main", "extra"
 
@@ -29,9 +27,42 @@ class FontSpec:
     family: str
     style: str  # "Regular" / "Bold"
     output: str
-    # MAIN: GB2312, Latin and punctuation. EXTRA: every other CJK ideograph
-    # of the source font, for rare characters in names (堃, 喆, 赟, 㛃, 𠮷).
+    # MAIN: GB2312, Latin and punctuation. EXTRA: the other CJK ideographs of
+    # the source font, for rare characters in names (堃, 喆, 赟, 㛃, 𠮷), split
+    # in chunks of EXTRA_CHUNK_GLYPHS (``chunk`` counts from 1; the last chunk
+    # takes whatever is left).
     coverage: str = MAIN
+    chunk: int = 0
+
+
+# WeasyPrint subsets keeping glyph ids, so a character at glyph id N embeds
+# N empty slots (≈ 3.8 bytes each in the PDF): one 23,400-glyph extra font
+# made a name with 㛃 cost 56 KB. Chunks of 4,096 keep any rare character
+# under ≈ 16 KB and make its subsetting cheaper.
+EXTRA_CHUNK_GLYPHS = 4096
+EXTRA_CHUNKS = 6
+
+_SOURCES = {
+    "Sans": ("NotoSansCJK-Regular.ttc", "Regular", SUBSET_FAMILY_SANS),
+    "Serif": ("NotoSerifCJK-Bold.ttc", "Bold", SUBSET_FAMILY_SERIF),
+}
+
+
+def _extra_specs(kind: str) -> list[FontSpec]:
+    source, style, _family = _SOURCES[kind]
+    suffix = "-bold" if style == "Bold" else ""
+    return [
+        FontSpec(
+            source,
+            2,
+            f"Academy Cert {kind} Extra {chunk}",
+            style,
+            f"cert-{kind.lower()}-extra-{chunk}{suffix}.otf",
+            coverage=EXTRA,
+            chunk=chunk,
+        )
+        for chunk in range(1, EXTRA_CHUNKS + 1)
+    ]
 
 
 FONT_SPECS = [
@@ -45,23 +76,23 @@ FONT_SPECS = [
     # collection: WeasyPrint then copies the whole 19-25 MB file and HarfBuzz
     # desubroutinises and subsets it on every such render (+10-25 ms, up to
     # +70 KB of PDF). The extra subsets are desubroutinised once, here.
-    FontSpec(
-        "NotoSansCJK-Regular.ttc",
-        2,
-        EXTRA_FAMILY_SANS,
-        "Regular",
-        "cert-sans-extra.otf",
-        coverage=EXTRA,
-    ),
-    FontSpec(
-        "NotoSerifCJK-Bold.ttc",
-        2,
-        EXTRA_FAMILY_SERIF,
-        "Bold",
-        "cert-serif-extra-bold.otf",
-        coverage=EXTRA,
-    ),
+    *_extra_specs("Sans"),
+    *_extra_specs("Serif"),
 ]
+
+
+def family_stack(kind: str) -> list[str]:
+    """CSS font families for ``kind`` ("Sans" or "Serif"), in fallback order:
+    main subset, extra chunks, then the full system fonts."""
+    other = "Serif" if kind == "Sans" else "Sans"
+    return [
+        _SOURCES[kind][2],
+        *(spec.family for spec in _extra_specs(kind)),
+        f"Noto {kind} CJK SC",
+        _SOURCES[other][2],
+        f"Noto {other} CJK SC",
+    ]
+
 
 # CJK Unified Ideographs and its extensions, compatibility ideographs, and
 # the supplementary ideographic plane (names use characters from all of them).
@@ -121,6 +152,14 @@ def extra_codepoints(available: set[int]) -> list[int]:
     ]
 
 
+def extra_chunk(codepoints: list[int], chunk: int) -> list[int]:
+    """The code points of extra font ``chunk`` (1-based; the last takes the rest)."""
+    start = (chunk - 1) * EXTRA_CHUNK_GLYPHS
+    if chunk >= EXTRA_CHUNKS:
+        return codepoints[start:]
+    return codepoints[start : start + EXTRA_CHUNK_GLYPHS]
+
+
 def glyph_priority() -> list[int]:
     """Code points in the order their glyphs get ids in the built font.
 
@@ -171,7 +210,7 @@ def build_font(spec: FontSpec, *, out_dir: Path, desubroutinize: bool = True) ->
 
     font = TTFont(font_source_dir() / spec.source, fontNumber=spec.index, lazy=False)
     if spec.coverage == EXTRA:
-        priority = extra_codepoints(set(font.getBestCmap()))
+        priority = extra_chunk(extra_codepoints(set(font.getBestCmap())), spec.chunk)
         wanted = set(priority)
     else:
         priority = glyph_priority()

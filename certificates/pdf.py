@@ -27,7 +27,7 @@ from weasyprint.text import ffi as weasyprint_ffi
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from .fontbuild import FONT_SPECS, font_dir
+from .fontbuild import FONT_SPECS, family_stack, font_dir
 from .renderer import EmbeddedFile
 
 logger = logging.getLogger("academy.certificates.pdf")
@@ -194,12 +194,23 @@ def font_faces() -> list[dict[str, str]]:
     return faces
 
 
+def _css_families(families: list[str], generic: str) -> str:
+    return ", ".join([*(f'"{family}"' for family in families), generic])
+
+
 def _shared() -> tuple[FontConfiguration, CSS]:
     """The per-process font configuration and parsed base stylesheet."""
     with _lock:
         if "font_config" not in _state:
             font_config = FontConfiguration()
-            css_text = render_to_string(BASE_CSS_TEMPLATE, {"font_faces": font_faces()})
+            css_text = render_to_string(
+                BASE_CSS_TEMPLATE,
+                {
+                    "font_faces": font_faces(),
+                    "sans_stack": _css_families(family_stack("Sans"), "sans-serif"),
+                    "serif_stack": _css_families(family_stack("Serif"), "serif"),
+                },
+            )
             stylesheet = CSS(
                 string=css_text,
                 font_config=font_config,

@@ -75,15 +75,17 @@ def test_extra_fonts_hold_rare_characters_only(tmp_path, monkeypatch):
         lambda available: [ord(c) for c in "喆堃㛃" if ord(c) in available],
     )
     paths = _build_tiny_fonts(tmp_path, monkeypatch)
-    extra = TTFont(paths["cert-sans-extra.otf"])
-    assert extra["name"].getDebugName(1) == "Academy Cert Sans Extra"
+    extra = TTFont(paths["cert-sans-extra-1.otf"])
+    assert extra["name"].getDebugName(1) == "Academy Cert Sans Extra 1"
     cmap = extra.getBestCmap()
     assert {ord("喆"), ord("堃"), ord("㛃")} <= set(cmap)
     assert ord("计") not in cmap and ord("A") not in cmap
     order = {name: gid for gid, name in enumerate(extra.getGlyphOrder())}
     assert order[cmap[ord("喆")]] < order[cmap[ord("堃")]] < order[cmap[ord("㛃")]]
-    serif = TTFont(paths["cert-serif-extra-bold.otf"])
-    assert serif["name"].getDebugName(1) == "Academy Cert Serif Extra"
+    serif = TTFont(paths["cert-serif-extra-1-bold.otf"])
+    assert serif["name"].getDebugName(1) == "Academy Cert Serif Extra 1"
+    # Later chunks hold none of these characters.
+    assert ord("喆") not in (TTFont(paths["cert-sans-extra-2.otf"]).getBestCmap() or {})
 
 
 @pytest.mark.slow
@@ -104,3 +106,23 @@ def test_built_fonts_are_rebuilt_only_when_out_of_date(tmp_path, monkeypatch):
     monkeypatch.setattr(fontbuild, "_build_stamp", real_stamp)
     path.unlink()
     assert not fontbuild.up_to_date(spec, out_dir=tmp_path)
+
+
+def test_extra_fonts_are_chunked_so_no_rare_character_sits_far_in(monkeypatch):
+    monkeypatch.setattr(fontbuild, "EXTRA_CHUNK_GLYPHS", 3)
+    monkeypatch.setattr(fontbuild, "EXTRA_CHUNKS", 3)
+    codepoints = list(range(100, 110))
+    chunks = [fontbuild.extra_chunk(codepoints, chunk) for chunk in (1, 2, 3)]
+    assert chunks == [[100, 101, 102], [103, 104, 105], [106, 107, 108, 109]]
+
+
+def test_font_families_fall_back_main_then_extra_chunks_then_system():
+    stack = fontbuild.family_stack("Serif")
+    assert stack[0] == "Academy Cert Serif"
+    extras = [family for family in stack if "Extra" in family]
+    assert extras == [
+        f"Academy Cert Serif Extra {n}" for n in range(1, fontbuild.EXTRA_CHUNKS + 1)
+    ]
+    assert stack.index("Noto Serif CJK SC") > stack.index(extras[-1])
+    built = {spec.family for spec in fontbuild.FONT_SPECS}
+    assert set(extras) <= built

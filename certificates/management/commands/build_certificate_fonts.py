@@ -42,6 +42,12 @@ class Command(BaseCommand):
         for spec in FONT_SPECS:
             if spec not in todo:
                 self.stdout.write(f"{out_dir / spec.output} is up to date")
+        current = {spec.output for spec in FONT_SPECS}
+        for stale in sorted(out_dir.glob("cert-*.otf")):
+            if stale.name not in current:  # from an earlier layout of the fonts
+                stale.unlink()
+                stale.with_name(stale.name + ".stamp").unlink(missing_ok=True)
+                self.stdout.write(f"removed {stale}")
         if not todo:
             return
         # fontTools is pure Python: one process per font uses every core.
