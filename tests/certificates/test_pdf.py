@@ -179,7 +179,8 @@ def test_rare_name_characters_come_from_the_built_extra_subset(
         lambda available: [ord(c) for c in "喆堃" if ord(c) in available],
     )
     for spec in fontbuild.FONT_SPECS:
-        fontbuild.build_font(spec, out_dir=tmp_path)
+        if spec.chunk <= 1:  # the rest would be empty here
+            fontbuild.build_font(spec, out_dir=tmp_path)
     settings.CERTIFICATES_FONT_DIR = tmp_path
     pdf.reset()
     try:
