@@ -11,7 +11,8 @@ engine, importing only ``certificates.pdf``. That keeps a renderer below
 from a crash or hang in the native Pango/HarfBuzz stack (a hung render is
 killed after ``CERTIFICATES_RENDER_TIMEOUT`` seconds) and lets a renderer be
 replaced after ``CERTIFICATES_RENDERER_MAX_RENDERS`` renders, so memory
-cannot creep.
+cannot creep. A renderer unused for ``CERTIFICATES_RENDERER_IDLE_SECONDS`` is
+stopped (a web process that rendered one admin preview does not keep it).
 
 With 0 (development, tests) the PDF is rendered in the calling process.
 
@@ -25,6 +26,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
@@ -79,6 +81,7 @@ def render_certificate_pdf(
         return pdf.render_certificate(context, attachments=attachments)
     timeout = float(getattr(settings, "CERTIFICATES_RENDER_TIMEOUT", 60))
     pool = _pool()
+    _begin_render()
     try:
         future = pool.submit(_render_in_renderer, context, list(attachments or []))
         return future.result(timeout=timeout)
@@ -94,12 +97,67 @@ def render_certificate_pdf(
             "The certificate renderer process stopped unexpectedly; "
             "it will be replaced."
         ) from error
+    finally:
+        _end_render(pool)
 
 
 # --- the pool, in the calling process --------------------------------------
 
 _lock = threading.Lock()
 _current: ProcessPoolExecutor | None = None
+# Idle renderers are stopped: a web process that rendered one admin preview
+# should not keep a ~125 MB renderer for the rest of its life.
+_in_flight = 0
+_last_used = 0.0
+_reaper: threading.Timer | None = None
+
+
+def _idle_seconds() -> float:
+    return float(getattr(settings, "CERTIFICATES_RENDERER_IDLE_SECONDS", 300))
+
+
+def _begin_render() -> None:
+    global _in_flight
+    with _lock:
+        _in_flight += 1
+
+
+def _end_render(pool: ProcessPoolExecutor) -> None:
+    global _in_flight, _last_used
+    with _lock:
+        _in_flight -= 1
+        _last_used = time.monotonic()
+    _arm_reaper(pool, _idle_seconds())
+
+
+def _arm_reaper(pool: ProcessPoolExecutor, delay: float) -> None:
+    global _reaper
+    if delay <= 0:
+        return
+    with _lock:
+        if _reaper is not None and _reaper.is_alive():
+            if _reaper.args[0] is pool:
+                return
+            _reaper.cancel()  # armed for a pool that has been replaced
+        _reaper = threading.Timer(delay, _reap_if_idle, args=(pool,))
+        _reaper.daemon = True
+        _reaper.start()
+
+
+def _reap_if_idle(pool: ProcessPoolExecutor) -> None:
+    global _reaper
+    idle = _idle_seconds()
+    with _lock:
+        _reaper = None
+        busy = _in_flight > 0 or _current is not pool
+        remaining = idle - (time.monotonic() - _last_used)
+    if _current is not pool:
+        return  # replaced or shut down meanwhile
+    if busy or remaining > 0.01:
+        _arm_reaper(pool, max(remaining, 0.05))
+        return
+    logger.info("Stopping the idle certificate renderer")
+    _discard(pool, kill=False)
 
 
 def _renderer_settings() -> dict:
@@ -143,9 +201,12 @@ def _discard(pool: ProcessPoolExecutor, *, kill: bool) -> None:
 
 def shutdown() -> None:
     """Stop the renderer processes (tests; they also stop at exit)."""
-    global _current
+    global _current, _reaper
     with _lock:
         pool, _current = _current, None
+        if _reaper is not None:
+            _reaper.cancel()
+            _reaper = None
     if pool is not None:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -161,8 +222,10 @@ def renderer_pids() -> list[int]:
 def _forget_pool_after_fork() -> None:
     # A forked child (e.g. a pre-forking web server) must not share the
     # parent's pool and its pipes; it starts its own when it first renders.
-    global _current, _lock
+    global _current, _lock, _reaper, _in_flight
     _current = None
+    _reaper = None
+    _in_flight = 0
     _lock = threading.Lock()
 
 

@@ -439,6 +439,10 @@ CERTIFICATES_RENDERER_MAX_RENDERS = int(
     os.environ.get("CERTIFICATES_RENDERER_MAX_RENDERS", "500")
 )
 CERTIFICATES_RENDER_TIMEOUT = float(os.environ.get("CERTIFICATES_RENDER_TIMEOUT", "60"))
+# Renderer processes unused this long (seconds) are stopped; 0 keeps them.
+CERTIFICATES_RENDERER_IDLE_SECONDS = float(
+    os.environ.get("CERTIFICATES_RENDERER_IDLE_SECONDS", "300")
+)
 HR_IMPORT_MAX_BYTES = int(os.environ.get("HR_IMPORT_MAX_BYTES", str(2 * 1024 * 1024)))
 HR_IMPORT_MAX_ROWS = int(os.environ.get("HR_IMPORT_MAX_ROWS", "5000"))
 # Protects the Open Badges signing keys stored in the database (falls back to

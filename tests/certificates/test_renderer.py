@@ -114,3 +114,33 @@ def test_renderer_process_loads_only_the_pdf_renderer(renderer_processes):
     assert described["imports_weasyprint"]
     assert not described["imports_wagtail"]
     assert not described["imports_models"]
+
+
+@pytest.mark.slow
+def test_an_idle_renderer_is_stopped_and_restarted_on_demand(renderer_processes):
+    import time
+
+    renderer_processes.CERTIFICATES_RENDERER_IDLE_SECONDS = 0.3
+    context = certificate_context(sample_certificate())
+    renderer.render_certificate_pdf(context)
+    [first] = renderer.renderer_pids()
+    deadline = time.monotonic() + 10
+    while renderer.renderer_pids() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert renderer.renderer_pids() == []
+    assert "刘堃" in _text(renderer.render_certificate_pdf(context))
+    assert renderer.renderer_pids() and renderer.renderer_pids() != [first]
+
+
+@pytest.mark.slow
+def test_a_busy_renderer_is_not_stopped_as_idle(renderer_processes):
+    import time
+
+    renderer_processes.CERTIFICATES_RENDERER_IDLE_SECONDS = 0.5
+    context = certificate_context(sample_certificate())
+    renderer.render_certificate_pdf(context)
+    [first] = renderer.renderer_pids()
+    for _ in range(6):  # renders keep coming, each within the idle period
+        time.sleep(0.2)
+        renderer.render_certificate_pdf(context)
+    assert renderer.renderer_pids() == [first]
