@@ -7,7 +7,7 @@ files come on top. With ``CERTIFICATES_RENDER_PROCESSES`` > 0 the PDF is
 rendered in a pool of *renderer processes* instead: spawned (not forked, so
 none of the worker's memory is inherited), configuring only Django's template
 engine, importing only ``certificates.pdf``. That keeps a renderer below
-150 MB over hundreds of renders (about 130 MB, flat), isolates the worker
+150 MB over hundreds of renders (about 113 MB, flat), isolates the worker
 from a crash or hang in the native Pango/HarfBuzz stack (a hung render is
 killed after ``CERTIFICATES_RENDER_TIMEOUT`` seconds) and lets a renderer be
 replaced after ``CERTIFICATES_RENDERER_MAX_RENDERS`` renders, so memory
