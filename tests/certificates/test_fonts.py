@@ -127,3 +127,37 @@ def test_font_families_fall_back_main_then_extra_chunks_then_system():
     assert stack.index("Noto Serif CJK SC") > stack.index(extras[-1])
     built = {spec.family for spec in fontbuild.FONT_SPECS}
     assert set(extras) <= built
+
+
+def test_build_command_explains_missing_source_fonts(tmp_path, settings):
+    from django.core.management import CommandError, call_command
+
+    settings.CERTIFICATES_FONT_SOURCE_DIR = tmp_path / "nowhere"
+    with pytest.raises(CommandError, match="fonts-noto-cjk"):
+        call_command("build_certificate_fonts", output=str(tmp_path / "out"))
+    assert not (tmp_path / "out").exists()  # nothing half-built
+
+
+@pytest.mark.slow
+def test_build_command_skips_fonts_that_are_up_to_date(tmp_path, monkeypatch):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    monkeypatch.setattr(
+        fontbuild, "subset_codepoints", lambda: {ord(c) for c in "计量ABC"}
+    )
+    monkeypatch.setattr(fontbuild, "extra_codepoints", lambda available: [ord("堃")])
+    monkeypatch.setattr(
+        "certificates.management.commands.build_certificate_fonts.FONT_SPECS",
+        fontbuild.FONT_SPECS[:3],
+    )
+    monkeypatch.setattr(fontbuild, "FONT_SPECS", fontbuild.FONT_SPECS[:3])
+    (tmp_path / "cert-old-layout.otf").write_bytes(b"stale")
+    first = StringIO()
+    call_command("build_certificate_fonts", output=str(tmp_path), jobs=1, stdout=first)
+    assert "KiB" in first.getvalue()
+    assert not (tmp_path / "cert-old-layout.otf").exists()
+    second = StringIO()
+    call_command("build_certificate_fonts", output=str(tmp_path), jobs=1, stdout=second)
+    assert second.getvalue().count("is up to date") == 3

@@ -1,9 +1,15 @@
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from certificates.fontbuild import FONT_SPECS, build_font, font_dir, up_to_date
+from certificates.fontbuild import (
+    FONT_SPECS,
+    build_font,
+    font_dir,
+    font_source_dir,
+    up_to_date,
+)
 
 
 def _build(spec, out_dir: Path, desubroutinize: bool) -> Path:
@@ -33,6 +39,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         out_dir = Path(options["output"]) if options["output"] else font_dir()
+        missing = sorted(
+            {spec.source for spec in FONT_SPECS}
+            - {path.name for path in font_source_dir().glob("*.ttc")}
+        )
+        if missing:
+            raise CommandError(
+                f"Source fonts {', '.join(missing)} not found in {font_source_dir()}: "
+                "install the Debian packages fonts-noto-cjk (scripts/bootstrap.sh "
+                "does) or set CERTIFICATES_FONT_SOURCE_DIR."
+            )
         desubroutinize = not options["keep_subroutines"]
         todo = [
             spec
@@ -50,12 +66,19 @@ class Command(BaseCommand):
                 self.stdout.write(f"removed {stale}")
         if not todo:
             return
+        if options["jobs"] <= 1 or len(todo) == 1:
+            paths = (_build(spec, out_dir, desubroutinize) for spec in todo)
+            for path in paths:
+                self._report(path)
+            return
         # fontTools is pure Python: one process per font uses every core.
-        with ProcessPoolExecutor(max_workers=max(1, options["jobs"])) as pool:
+        with ProcessPoolExecutor(max_workers=options["jobs"]) as pool:
             futures = [
                 pool.submit(_build, spec, out_dir, desubroutinize) for spec in todo
             ]
             for future in futures:
-                path = future.result()
-                size = path.stat().st_size / 1024
-                self.stdout.write(f"{path} ({size:,.0f} KiB)")
+                self._report(future.result())
+
+    def _report(self, path: Path) -> None:
+        size = path.stat().st_size / 1024
+        self.stdout.write(f"{path} ({size:,.0f} KiB)")
