@@ -85,11 +85,8 @@ def _write_once(pdf_document: pydyf.PDF, *args, **kwargs):
 
 def install_stream_memo() -> None:
     """Install the two wrappers above (idempotent; done at import)."""
-    if not getattr(pydyf.Stream.data.fget, "_academy", False):
-        prop = property(_stream_data)
-        prop.fget._academy = True  # type: ignore[attr-defined]
-        pydyf.Stream.data = prop  # type: ignore[method-assign]
-        _write_once._academy = True  # type: ignore[attr-defined]
+    if pydyf.PDF.write is not _write_once:
+        pydyf.Stream.data = property(_stream_data)  # type: ignore[method-assign]
         pydyf.PDF.write = _write_once  # type: ignore[method-assign]
 
 

@@ -106,7 +106,7 @@ def render_certificate_pdf(
 _lock = threading.Lock()
 _current: ProcessPoolExecutor | None = None
 # Idle renderers are stopped: a web process that rendered one admin preview
-# should not keep a ~125 MB renderer for the rest of its life.
+# should not keep a ~110 MB renderer for the rest of its life.
 _in_flight = 0
 _last_used = 0.0
 _reaper: threading.Timer | None = None
