@@ -48,16 +48,26 @@ _SOURCES = {
 }
 
 
+def _suffix(style: str) -> str:
+    return "-bold" if style == "Bold" else ""
+
+
+def _main_spec(kind: str) -> FontSpec:
+    source, style, family = _SOURCES[kind]
+    return FontSpec(
+        source, 2, family, style, f"cert-{kind.lower()}{_suffix(style)}.otf"
+    )
+
+
 def _extra_specs(kind: str) -> list[FontSpec]:
     source, style, _family = _SOURCES[kind]
-    suffix = "-bold" if style == "Bold" else ""
     return [
         FontSpec(
             source,
             2,
             f"Academy Cert {kind} Extra {chunk}",
             style,
-            f"cert-{kind.lower()}-extra-{chunk}{suffix}.otf",
+            f"cert-{kind.lower()}-extra-{chunk}{_suffix(style)}.otf",
             coverage=EXTRA,
             chunk=chunk,
         )
@@ -66,16 +76,12 @@ def _extra_specs(kind: str) -> list[FontSpec]:
 
 
 FONT_SPECS = [
-    FontSpec(
-        "NotoSansCJK-Regular.ttc", 2, SUBSET_FAMILY_SANS, "Regular", "cert-sans.otf"
-    ),
-    FontSpec(
-        "NotoSerifCJK-Bold.ttc", 2, SUBSET_FAMILY_SERIF, "Bold", "cert-serif-bold.otf"
-    ),
-    # Without these, a rare character falls back to the full system font
-    # collection: WeasyPrint then copies the whole 19-25 MB file and HarfBuzz
-    # desubroutinises and subsets it on every such render (+10-25 ms, up to
-    # +70 KB of PDF). The extra subsets are desubroutinised once, here.
+    _main_spec("Sans"),
+    _main_spec("Serif"),
+    # Without the extra subsets, a rare character falls back to the full
+    # system font collection: WeasyPrint then copies the whole 19-25 MB file
+    # and HarfBuzz desubroutinises and subsets it on every such render
+    # (+10-25 ms, up to +70 KB of PDF). They are desubroutinised once, here.
     *_extra_specs("Sans"),
     *_extra_specs("Serif"),
 ]

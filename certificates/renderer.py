@@ -146,13 +146,12 @@ def _arm_reaper(pool: ProcessPoolExecutor, delay: float) -> None:
 
 def _reap_if_idle(pool: ProcessPoolExecutor) -> None:
     global _reaper
-    idle = _idle_seconds()
     with _lock:
         _reaper = None
-        busy = _in_flight > 0 or _current is not pool
-        remaining = idle - (time.monotonic() - _last_used)
-    if _current is not pool:
-        return  # replaced or shut down meanwhile
+        if _current is not pool:
+            return  # replaced or shut down meanwhile
+        remaining = _idle_seconds() - (time.monotonic() - _last_used)
+        busy = _in_flight > 0
     if busy or remaining > 0.01:
         _arm_reaper(pool, max(remaining, 0.05))
         return

@@ -239,14 +239,9 @@ def certificate_context(
         # Set by pdf.render_certificate when the text does not fit otherwise.
         "scopes_not_printed": 0,
         "density": "",
-        "hours": _number(certificate.hours),
-        "score": _number(certificate.score) if certificate.score is not None else None,
-        "completed_on_zh": date_zh(certificate.completed_on),
-        "completed_on_en": date_en(certificate.completed_on),
+        # Hours, score and dates are printed through the facts; the seal
+        # repeats the issue date.
         "issued_on_zh": date_zh(certificate.issued_on),
-        "issued_on_en": date_en(certificate.issued_on),
-        "valid_until_zh": date_zh(certificate.valid_until),
-        "valid_until_en": date_en(certificate.valid_until),
         "issuer_name": certificate.issuer_name,
         "issuer_name_en": certificate.issuer_name_en,
         "signatory_name": certificate.signatory_name,

@@ -212,19 +212,34 @@ def membership_set_may_request_visits(
             code="ended",
             params={"name": membership.user.name, "company": membership.company.name},
         )
-    if membership.may_request_visits != allowed:
-        membership.may_request_visits = allowed
-        membership.save(update_fields=["may_request_visits"])
-        clear_permission_cache(membership.user)
-        logger.info(
-            "membership.may_request_visits",
-            extra={
-                "membership_id": membership.pk,
-                "allowed": allowed,
-                "changed_by": changed_by.pk,
-            },
-        )
+    _set_permission_flag(
+        membership,
+        "may_request_visits",
+        allowed,
+        changed_by=changed_by,
+        log_key="allowed",
+    )
     return membership
+
+
+def _set_permission_flag(
+    membership: Membership, field: str, value: bool, *, changed_by: User, log_key: str
+) -> None:
+    """Set one of a membership's permission flags, if it changes: saved, the
+    user's cached permissions dropped, the change logged."""
+    if getattr(membership, field) == value:
+        return
+    setattr(membership, field, value)
+    membership.save(update_fields=[field])
+    clear_permission_cache(membership.user)
+    logger.info(
+        f"membership.{field}",
+        extra={
+            "membership_id": membership.pk,
+            log_key: value,
+            "changed_by": changed_by.pk,
+        },
+    )
 
 
 MEMBERSHIP_REVIEWER_NOT_ALLOWED = _(
@@ -262,18 +277,9 @@ def membership_set_course_reviewer(
                     "company": membership.company.name,
                 },
             )
-    if membership.may_review_courses != value:
-        membership.may_review_courses = value
-        membership.save(update_fields=["may_review_courses"])
-        clear_permission_cache(membership.user)
-        logger.info(
-            "membership.may_review_courses",
-            extra={
-                "membership_id": membership.pk,
-                "value": value,
-                "changed_by": actor.pk,
-            },
-        )
+    _set_permission_flag(
+        membership, "may_review_courses", value, changed_by=actor, log_key="value"
+    )
     return membership
 
 

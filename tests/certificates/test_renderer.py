@@ -20,6 +20,14 @@ def renderer_processes(settings):
     renderer.shutdown()
 
 
+def _render_once() -> tuple[dict, int]:
+    """Render the sample certificate; its context and the renderer's pid."""
+    context = certificate_context(sample_certificate())
+    renderer.render_certificate_pdf(context)
+    [pid] = renderer.renderer_pids()
+    return context, pid
+
+
 def _text(data: bytes) -> str:
     return PdfReader(io.BytesIO(data)).pages[0].extract_text().replace(" ", "")
 
@@ -51,9 +59,7 @@ def test_renderer_process_renders_the_certificate(renderer_processes):
 
 @pytest.mark.slow
 def test_a_crashed_renderer_is_reported_and_replaced(renderer_processes):
-    context = certificate_context(sample_certificate())
-    renderer.render_certificate_pdf(context)
-    [first] = renderer.renderer_pids()
+    context, first = _render_once()
     os.kill(first, 9)
     with pytest.raises(renderer.RendererError, match="stopped unexpectedly"):
         renderer.render_certificate_pdf(context)
@@ -64,9 +70,7 @@ def test_a_crashed_renderer_is_reported_and_replaced(renderer_processes):
 
 @pytest.mark.slow
 def test_a_hung_render_is_stopped_after_the_timeout(renderer_processes):
-    context = certificate_context(sample_certificate())
-    renderer.render_certificate_pdf(context)
-    [first] = renderer.renderer_pids()
+    context, first = _render_once()
     renderer_processes.CERTIFICATES_RENDER_TIMEOUT = 0.001
     with pytest.raises(renderer.RendererError, match="did not finish"):
         renderer.render_certificate_pdf(context)
@@ -78,9 +82,7 @@ def test_a_hung_render_is_stopped_after_the_timeout(renderer_processes):
 @pytest.mark.slow
 def test_renderer_is_replaced_after_its_render_budget(renderer_processes):
     renderer_processes.CERTIFICATES_RENDERER_MAX_RENDERS = 2
-    context = certificate_context(sample_certificate())
-    renderer.render_certificate_pdf(context)
-    [first] = renderer.renderer_pids()
+    context, first = _render_once()
     renderer.render_certificate_pdf(context)
     renderer.render_certificate_pdf(context)
     assert first not in renderer.renderer_pids()
@@ -121,9 +123,7 @@ def test_an_idle_renderer_is_stopped_and_restarted_on_demand(renderer_processes)
     import time
 
     renderer_processes.CERTIFICATES_RENDERER_IDLE_SECONDS = 0.3
-    context = certificate_context(sample_certificate())
-    renderer.render_certificate_pdf(context)
-    [first] = renderer.renderer_pids()
+    context, first = _render_once()
     deadline = time.monotonic() + 10
     while renderer.renderer_pids() and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -137,9 +137,7 @@ def test_a_busy_renderer_is_not_stopped_as_idle(renderer_processes):
     import time
 
     renderer_processes.CERTIFICATES_RENDERER_IDLE_SECONDS = 0.5
-    context = certificate_context(sample_certificate())
-    renderer.render_certificate_pdf(context)
-    [first] = renderer.renderer_pids()
+    context, first = _render_once()
     for _ in range(6):  # renders keep coming, each within the idle period
         time.sleep(0.2)
         renderer.render_certificate_pdf(context)
