@@ -76,6 +76,25 @@ def test_verify_unknown(client, certificate):
     assert VerificationLog.objects.get().result == "not_found"
 
 
+def _code_input(html: str) -> str:
+    start = html.index('name="code"')
+    return html[html.rindex("<input", 0, start) : html.index(">", start) + 1]
+
+
+def test_verify_form_keeps_a_code_to_correct_and_is_blank_after_a_match(
+    client, certificate
+):
+    from certificates import codes
+
+    unknown = codes.generate_code()
+    html = _verify(client, unknown).content.decode()
+    assert f'value="{unknown}"' in _code_input(html)
+
+    html = _verify(client, certificate.code).content.decode()
+    assert "value=" not in _code_input(html)  # ready for the next code
+    assert format_code(certificate.code) in html  # the facts show this one
+
+
 def test_verify_revoked_then_page_says_revoked(client, world, certificate):
     services.certificate_revoke(
         actor=world.coordinator, certificate=certificate, reason="考核材料造假"
@@ -397,6 +416,65 @@ def test_rate_limit_counts_per_client_and_window(settings, monkeypatch):
     now[0] += 60  # next window
     assert [ratelimit.allow("a") for _ in range(3)] == [True, True, False]
     cache.clear()
+
+
+def _redis_or_skip(url: str):
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+    except redis.RedisError:
+        pytest.skip(f"no Redis at {url}")
+
+
+def test_rate_limit_on_redis_counts_in_one_round_trip(settings, monkeypatch):
+    """The Redis path (SET NX + INCR in one pipeline) keeps the generic
+    path's behaviour: per client and window, a lifetime set once, a count
+    that ``cache.get`` reads."""
+    import os
+    import uuid
+
+    from django.core.cache import caches
+
+    from certificates import ratelimit
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+    _redis_or_skip(url)
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        }
+    }
+    backend = caches["default"]
+    settings.CERTIFICATES_VERIFY_RATE_LIMIT = (2, 60)
+    now = [6_000_000.0]
+    monkeypatch.setattr(ratelimit.time, "time", lambda: now[0])
+    pipelines = []
+    client = backend._cache.get_client(write=True)
+    real_pipeline = type(client).pipeline
+
+    def counting_pipeline(self, *args, **kwargs):
+        pipelines.append(args or kwargs)
+        return real_pipeline(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(client), "pipeline", counting_pipeline)
+    try:
+        assert [ratelimit.allow("a") for _ in range(3)] == [True, True, False]
+        assert len(pipelines) == 3  # one round trip per check
+        assert ratelimit.allow("b") is True
+        key = "certificates:verify:a:100000"
+        assert backend.get(key) == 3
+        full_key = backend.make_and_validate_key(key)
+        assert 60 < client.ttl(full_key) <= 65  # set by the first check only
+        client.expire(full_key, 30)
+        ratelimit.allow("a")
+        assert client.ttl(full_key) <= 30  # later counts do not extend it
+        now[0] += 60  # next window
+        assert [ratelimit.allow("a") for _ in range(3)] == [True, True, False]
+    finally:
+        backend.clear()
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
