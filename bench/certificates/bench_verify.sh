@@ -9,6 +9,8 @@
 # Env: BENCH_DATABASE_URL [postgres://postgres@127.0.0.1:5432/academy_certificates_bench]
 #      BENCH_REDIS_URL [redis://127.0.0.1:6379/14]  BENCH_PORT [8032]
 #      BENCH_DURATION [20s]  BENCH_WARMUP [3s]  BENCH_CONNECTIONS [20]  BENCH_THREADS [2] (wrk)
+#      BENCH_THINK_MS [0]: pause of each connection between an answer and its next request
+#      (0: every client sends again at once, i.e. the server runs saturated)
 #      WEB_CONCURRENCY [3] / GUNICORN_THREADS [2] (scripts/gunicorn.conf.py; 3 x 2 and 2 x 4
 #      measured best on 2 cores, 4 x 2 and 5 x 1 worse: this page is CPU-bound)
 #      DATABASE_POOL [1]: psycopg's pool; 0 for persistent connections (DATABASE_CONN_MAX_AGE)
@@ -120,7 +122,7 @@ import json, sys
 r = json.loads(sys.argv[1])
 r.update({
     "page": "verify /v/<code>", "codes": $(wc -l <"$PATHS_FILE"), "connections": $CONNECTIONS,
-    "duration": "$DURATION", "server": "$server",
+    "duration": "$DURATION", "server": "$server", "think_ms": ${BENCH_THINK_MS:-0},
     "database_pool": "$DATABASE_POOL" == "1", "conn_max_age": $DATABASE_CONN_MAX_AGE,
     "verification_logs_added": $logs_after - $logs_before,
     "server_cpu_ms_per_request": round(

@@ -2,7 +2,17 @@
 -- listed one per line in BENCH_PATHS_FILE (each wrk thread starts at a
 -- different offset), with the headers and the BENCH_JSON summary line of
 -- bench/report.lua (loaded from the repository root, where wrk runs).
+-- BENCH_THINK_MS (default 0): each connection waits that long after an answer
+-- before its next request, like a client that does something between two
+-- verifications; wrk's latency excludes the wait.
 dofile("bench/report.lua")
+
+local think_ms = tonumber(os.getenv("BENCH_THINK_MS") or "0") or 0
+if think_ms > 0 then
+  delay = function()
+    return think_ms
+  end
+end
 
 local paths = {}
 local index = 0
