@@ -434,35 +434,44 @@ def test_rate_limit_on_redis_counts_in_one_round_trip(settings, monkeypatch):
     import os
     import uuid
 
+    import redis
     from django.core.cache import caches
 
     from certificates import ratelimit
 
     url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
     _redis_or_skip(url)
+    prefix = f"test-{uuid.uuid4().hex}"
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": url,
-            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+            "KEY_PREFIX": prefix,
         }
     }
     backend = caches["default"]
     settings.CERTIFICATES_VERIFY_RATE_LIMIT = (2, 60)
     now = [6_000_000.0]
     monkeypatch.setattr(ratelimit.time, "time", lambda: now[0])
-    pipelines = []
     client = backend._cache.get_client(write=True)
-    real_pipeline = type(client).pipeline
+    redis_class = type(client)
+    round_trips = []
+    real_execute = redis_class.execute_command
+    real_pipeline_execute = redis.client.Pipeline.execute
 
-    def counting_pipeline(self, *args, **kwargs):
-        pipelines.append(args or kwargs)
-        return real_pipeline(self, *args, **kwargs)
+    def direct_command(self, *args, **options):
+        round_trips.append(args[0])
+        return real_execute(self, *args, **options)
 
-    monkeypatch.setattr(type(client), "pipeline", counting_pipeline)
+    def pipeline_execute(self, *args, **kwargs):
+        round_trips.append("pipeline")
+        return real_pipeline_execute(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis_class, "execute_command", direct_command)
+    monkeypatch.setattr(redis.client.Pipeline, "execute", pipeline_execute)
     try:
         assert [ratelimit.allow("a") for _ in range(3)] == [True, True, False]
-        assert len(pipelines) == 3  # one round trip per check
+        assert round_trips == ["pipeline"] * 3  # one round trip per check
         assert ratelimit.allow("b") is True
         key = "certificates:verify:a:100000"
         assert backend.get(key) == 3
@@ -474,7 +483,8 @@ def test_rate_limit_on_redis_counts_in_one_round_trip(settings, monkeypatch):
         now[0] += 60  # next window
         assert [ratelimit.allow("a") for _ in range(3)] == [True, True, False]
     finally:
-        backend.clear()
+        for stale in client.scan_iter(f"{prefix}:*"):
+            client.delete(stale)
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
