@@ -136,8 +136,7 @@ def verify_code(request, code: str):
     verification = certificate_verify_code(raw_code=code, client=client, method="qr")
     # A code that matched nothing stays in the form, to be corrected. A found
     # certificate shows its code in the facts, so the form is blank for the
-    # next code (and its HTML is cached: a prefilled form costs ≈ 12 % of
-    # the page's CPU).
+    # next code, and its HTML is the cached one (prefilled: ≈ 0.35 ms of CPU).
     if verification.certificate is None:
         code_form = VerifyCodeForm(initial={"code": code})
     else:
