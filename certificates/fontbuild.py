@@ -244,7 +244,7 @@ def build_font(spec: FontSpec, *, out_dir: Path, desubroutinize: bool = True) ->
     partial = path.with_name(path.name + ".partial")
     font.save(partial)
     partial.replace(path)
-    _stamp_path(path).write_text(_build_stamp(spec))
+    stamp_path(path).write_text(_build_stamp(spec))
     return path
 
 
@@ -282,14 +282,15 @@ def _build_stamp(spec: FontSpec) -> str:
     return digest.hexdigest()
 
 
-def _stamp_path(path: Path) -> Path:
+def stamp_path(path: Path) -> Path:
+    """Where the build stamp of the font at ``path`` is kept."""
     return path.with_name(path.name + ".stamp")
 
 
 def up_to_date(spec: FontSpec, *, out_dir: Path) -> bool:
     path = out_dir / spec.output
     try:
-        return _stamp_path(path).read_text() == _build_stamp(spec) and path.exists()
+        return stamp_path(path).read_text() == _build_stamp(spec) and path.exists()
     except OSError:
         return False
 

@@ -168,7 +168,12 @@ def _renderer_settings() -> dict:
         "VAR_DIR": str(getattr(settings, "VAR_DIR", Path(settings.BASE_DIR) / "var")),
         "CERTIFICATES_FONT_DIR": str(font_dir()),
         "STATICFILES_DIRS": [str(path) for path in settings.STATICFILES_DIRS],
-        "TEMPLATE_DIRS": [str(Path(settings.BASE_DIR) / "templates")],
+        "TEMPLATE_DIRS": [
+            str(directory)
+            for engine in settings.TEMPLATES
+            if engine["BACKEND"].endswith(".DjangoTemplates")
+            for directory in engine.get("DIRS", [])
+        ],
     }
 
 

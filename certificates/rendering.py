@@ -95,6 +95,10 @@ def fact_columns(facts: list[dict]) -> list[dict]:
     ]
 
 
+def _dated_fact(label: str, day: date) -> dict:
+    return {"label": label, "value": date_zh(day), "value_en": date_en(day)}
+
+
 def certificate_facts(certificate: Certificate) -> list[dict]:
     facts = []
     if certificate.hours:
@@ -103,36 +107,14 @@ def certificate_facts(certificate: Certificate) -> list[dict]:
         )
     if certificate.score is not None:
         facts.append({"label": "成绩 Score", "value": f"{_number(certificate.score)}%"})
-    facts.append(
-        {
-            "label": "完成日期 Completed",
-            "value": date_zh(certificate.completed_on),
-            "value_en": date_en(certificate.completed_on),
-        }
-    )
-    facts.append(
-        {
-            "label": "发证日期 Issued",
-            "value": date_zh(certificate.issued_on),
-            "value_en": date_en(certificate.issued_on),
-        }
-    )
+    facts.append(_dated_fact("完成日期 Completed", certificate.completed_on))
+    facts.append(_dated_fact("发证日期 Issued", certificate.issued_on))
+    valid_until = "有效期至 Valid until"
     if certificate.valid_until:
-        facts.append(
-            {
-                "label": "有效期至 Valid until",
-                "value": date_zh(certificate.valid_until),
-                "value_en": date_en(certificate.valid_until),
-            }
-        )
+        facts.append(_dated_fact(valid_until, certificate.valid_until))
     else:
-        facts.append(
-            {
-                "label": "有效期至 Valid until",
-                "value": "长期有效",
-                "value_en": "No expiry",
-            }
-        )
+        no_expiry = {"value": "长期有效", "value_en": "No expiry"}
+        facts.append({"label": valid_until, **no_expiry})
     return fact_columns(facts)
 
 

@@ -8,12 +8,9 @@ from certificates.fontbuild import (
     build_font,
     font_dir,
     font_source_dir,
+    stamp_path,
     up_to_date,
 )
-
-
-def _build(spec, out_dir: Path, desubroutinize: bool) -> Path:
-    return build_font(spec, out_dir=out_dir, desubroutinize=desubroutinize)
 
 
 class Command(BaseCommand):
@@ -62,19 +59,23 @@ class Command(BaseCommand):
         for stale in sorted(out_dir.glob("cert-*.otf")):
             if stale.name not in current:  # from an earlier layout of the fonts
                 stale.unlink()
-                stale.with_name(stale.name + ".stamp").unlink(missing_ok=True)
+                stamp_path(stale).unlink(missing_ok=True)
                 self.stdout.write(f"removed {stale}")
         if not todo:
             return
         if options["jobs"] <= 1 or len(todo) == 1:
-            paths = (_build(spec, out_dir, desubroutinize) for spec in todo)
-            for path in paths:
-                self._report(path)
+            for spec in todo:
+                self._report(
+                    build_font(spec, out_dir=out_dir, desubroutinize=desubroutinize)
+                )
             return
         # fontTools is pure Python: one process per font uses every core.
         with ProcessPoolExecutor(max_workers=options["jobs"]) as pool:
             futures = [
-                pool.submit(_build, spec, out_dir, desubroutinize) for spec in todo
+                pool.submit(
+                    build_font, spec, out_dir=out_dir, desubroutinize=desubroutinize
+                )
+                for spec in todo
             ]
             for future in futures:
                 self._report(future.result())
