@@ -40,6 +40,15 @@ def _tune_postgres(database: dict) -> None:
             "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", "8")),
             "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
         }
+        # A connection back in the pool for less than this is used without
+        # the empty query of psycopg's check (ops/dbpool.py); 0 checks always.
+        check_idle_ms = int(os.environ.get("DATABASE_POOL_CHECK_IDLE_MS", "1000"))
+        if check_idle_ms > 0:
+            from ops.dbpool import CheckIdleConnections
+
+            options["pool"].update(
+                CheckIdleConnections(idle_seconds=check_idle_ms / 1000).pool_options()
+            )
     else:
         database["CONN_MAX_AGE"] = int(os.environ.get("DATABASE_CONN_MAX_AGE", "60"))
     if env_bool("DATABASE_PGBOUNCER", False):

@@ -14,12 +14,16 @@
 #      WEB_CONCURRENCY [3] / GUNICORN_THREADS [2] (scripts/gunicorn.conf.py; 3 x 2 and 2 x 4
 #      measured best on 2 cores, 4 x 2 and 5 x 1 worse: this page is CPU-bound)
 #      DATABASE_POOL [1]: psycopg's pool; 0 for persistent connections (DATABASE_CONN_MAX_AGE)
+#      BENCH_VENV [.venv]: the virtualenv whose interpreter runs the server, e.g.
+#      var/bench-venv-pgo from bench/build_python.sh (CPython built with PGO + LTO)
 #      BENCH_SERVER [gunicorn] or granian (WEB_CONCURRENCY workers x GUNICORN_THREADS
 #      blocking threads; an experiment: granian is not in requirements.txt)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
-PY="$ROOT/.venv/bin/python"
+VENV=${BENCH_VENV:-$ROOT/.venv}
+VENV=$(cd "$VENV" && pwd)
+PY="$VENV/bin/python"
 
 if ! command -v wrk >/dev/null; then
     echo "[bench] installing wrk"
@@ -64,7 +68,7 @@ echo "[bench] $(wc -l <"$PATHS_FILE") certificate codes in $PATHS_FILE"
 case "${BENCH_SERVER:-gunicorn}" in
     gunicorn)
         server="gunicorn gthread $WEB_CONCURRENCY x $GUNICORN_THREADS"
-        "$ROOT/.venv/bin/gunicorn" -c scripts/gunicorn.conf.py &
+        "$PY" "$VENV/bin/gunicorn" -c scripts/gunicorn.conf.py &
         ;;
     granian) # experiment only: granian must be importable (not in requirements.txt)
         server="granian wsgi $WEB_CONCURRENCY x $GUNICORN_THREADS"
@@ -123,6 +127,10 @@ r = json.loads(sys.argv[1])
 r.update({
     "page": "verify /v/<code>", "codes": $(wc -l <"$PATHS_FILE"), "connections": $CONNECTIONS,
     "duration": "$DURATION", "server": "$server", "think_ms": ${BENCH_THINK_MS:-0},
+    "python": "$("$PY" -c 'import platform, sysconfig
+flags = sysconfig.get_config_var("CONFIG_ARGS") or ""
+built = "+".join(n for f, n in (("--enable-optimizations", "pgo"), ("--with-lto", "lto")) if f in flags)
+print(platform.python_version(), built or "no pgo/lto")')",
     "database_pool": "$DATABASE_POOL" == "1", "conn_max_age": $DATABASE_CONN_MAX_AGE,
     "verification_logs_added": $logs_after - $logs_before,
     "server_cpu_ms_per_request": round(

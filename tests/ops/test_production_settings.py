@@ -28,6 +28,7 @@ PRODUCTION_ENV = {
 SCRUBBED = {
     "DATABASE_URL",
     "DATABASE_POOL",
+    "DATABASE_POOL_CHECK_IDLE_MS",
     "DATABASE_REPLICA_URL",
     "DATABASE_CONN_MAX_AGE",
     "DATABASE_PGBOUNCER",
@@ -120,9 +121,39 @@ def test_missing_or_short_secret_fails_fast(secret):
 def test_pool_option_turns_on_psycopg_pool_without_persistent_connections():
     settings = dump(**PRODUCTION_ENV, DATABASE_POOL="1", DATABASE_POOL_MAX_SIZE="5")
     default = settings["databases"]["default"]
-    assert default["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 5, "timeout": 10.0}
+    pool = default["OPTIONS"]["pool"]
+    check, reset = pool.pop("check"), pool.pop("reset")
+    assert pool == {"min_size": 2, "max_size": 5, "timeout": 10.0}
+    assert "CheckIdleConnections(idle_seconds=1.0)" in check
+    assert "CheckIdleConnections.check" in check
+    assert "CheckIdleConnections.reset" in reset
     assert default["CONN_MAX_AGE"] == 0
     assert "statement_timeout=30000" in default["OPTIONS"]["options"]
+
+
+POOL_CHECK = """
+import django
+from django.db import connections
+django.setup()
+print(connections["default"].pool._check)
+"""
+
+
+def test_pool_keeps_the_idle_connection_check_django_would_replace():
+    # Django fills in its own check (an empty query before every use) only
+    # where the options have none; the pool is built without connecting.
+    result = run(["-c", POOL_CHECK], **PRODUCTION_ENV, DATABASE_POOL="1")
+    assert result.returncode == 0, result.stderr
+    assert "CheckIdleConnections(idle_seconds=1.0)" in result.stdout
+
+
+def test_pool_check_idle_zero_checks_every_connection_as_django_does():
+    env = {**PRODUCTION_ENV, "DATABASE_POOL": "1", "DATABASE_POOL_CHECK_IDLE_MS": "0"}
+    pool = dump(**env)["databases"]["default"]["OPTIONS"]["pool"]
+    assert "check" not in pool
+    result = run(["-c", POOL_CHECK], **env)
+    assert result.returncode == 0, result.stderr
+    assert "ConnectionPool.check_connection" in result.stdout
 
 
 def test_without_pool_connections_persist():
