@@ -8,21 +8,67 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("ACADEMY_VAR_DIR", BASE_DIR / "var"))
 
 
+# A mistyped variable stops the process with its name and the value it got,
+# instead of a bare ValueError or a silently different setting.
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
 def env_bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    normalized = value.strip().lower()
+    if normalized in _TRUE:
+        return True
+    if normalized in _FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name} must be one of 1/0, true/false, yes/no, on/off, not {value!r}."
+    )
 
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item]
+
+
+def _env_number(name, default, parse, kind: str, minimum):
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        number = parse(value.strip())
+    except ValueError:
+        number = None
+    if number is None or number < minimum:
+        raise ImproperlyConfigured(f"{name} must be {kind} ≥ {minimum}, not {value!r}.")
+    return number
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    return _env_number(name, default, int, "a whole number", minimum)
+
+
+def env_float(name: str, default: float, *, minimum: float = 0) -> float:
+    return _env_number(name, default, float, "a number", minimum)
+
+
+def env_int_list(name: str, default: str, *, minimum: int = 0) -> list[int]:
+    value = os.environ.get(name, default)
+    items = [item.strip() for item in value.split(",")]
+    if not all(item.isdecimal() and int(item) >= minimum for item in items):
+        raise ImproperlyConfigured(
+            f"{name} must be comma-separated whole numbers ≥ {minimum} such as "
+            f"{default}, not {value!r}."
+        )
+    return [int(item) for item in items]
 
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
@@ -122,7 +168,7 @@ DATABASES = {
     "default": dj_database_url.config(
         env="DATABASE_URL",
         default=f"sqlite:///{VAR_DIR / 'academy.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
         conn_health_checks=True,
     )
 }
@@ -422,9 +468,22 @@ ACADEMY_CSP_BY_PATH = {
 }
 
 # App settings that operators tune (defaults suit most installations).
-COURSES_HEARTBEAT_SECONDS = int(os.environ.get("COURSES_HEARTBEAT_SECONDS", "15"))
-_verify_limit = os.environ.get("CERTIFICATES_VERIFY_RATE_LIMIT", "30/60").split("/")
-CERTIFICATES_VERIFY_RATE_LIMIT = (int(_verify_limit[0]), int(_verify_limit[1]))
+COURSES_HEARTBEAT_SECONDS = env_int("COURSES_HEARTBEAT_SECONDS", 15, minimum=1)
+
+
+def _rate_limit(name: str, default: str) -> tuple[int, int]:
+    value = os.environ.get(name, default)
+    requests, _, seconds = value.partition("/")
+    if not (requests.strip().isdecimal() and seconds.strip().isdecimal()) or (
+        int(requests) < 1 or int(seconds) < 1
+    ):
+        raise ImproperlyConfigured(
+            f"{name} must be requests/seconds such as {default}, not {value!r}."
+        )
+    return int(requests), int(seconds)
+
+
+CERTIFICATES_VERIFY_RATE_LIMIT = _rate_limit("CERTIFICATES_VERIFY_RATE_LIMIT", "30/60")
 # Behind a proxy: the request header that carries the client address
 # (e.g. HTTP_X_REAL_IP), so that rate limits count clients, not the proxy.
 CERTIFICATES_CLIENT_IP_HEADER = os.environ.get("CERTIFICATES_CLIENT_IP_HEADER", "")
@@ -432,19 +491,15 @@ CERTIFICATES_CLIENT_IP_HEADER = os.environ.get("CERTIFICATES_CLIENT_IP_HEADER", 
 # N > 0 renders in a pool of N slim renderer processes (certificates.renderer),
 # each replaced after CERTIFICATES_RENDERER_MAX_RENDERS renders (0: never) and
 # stopped when one render takes longer than CERTIFICATES_RENDER_TIMEOUT s.
-CERTIFICATES_RENDER_PROCESSES = int(
-    os.environ.get("CERTIFICATES_RENDER_PROCESSES", "0")
-)
-CERTIFICATES_RENDERER_MAX_RENDERS = int(
-    os.environ.get("CERTIFICATES_RENDERER_MAX_RENDERS", "500")
-)
-CERTIFICATES_RENDER_TIMEOUT = float(os.environ.get("CERTIFICATES_RENDER_TIMEOUT", "60"))
+CERTIFICATES_RENDER_PROCESSES = env_int("CERTIFICATES_RENDER_PROCESSES", 0)
+CERTIFICATES_RENDERER_MAX_RENDERS = env_int("CERTIFICATES_RENDERER_MAX_RENDERS", 500)
+CERTIFICATES_RENDER_TIMEOUT = env_float("CERTIFICATES_RENDER_TIMEOUT", 60.0, minimum=1)
 # Renderer processes unused this long (seconds) are stopped; 0 keeps them.
-CERTIFICATES_RENDERER_IDLE_SECONDS = float(
-    os.environ.get("CERTIFICATES_RENDERER_IDLE_SECONDS", "300")
+CERTIFICATES_RENDERER_IDLE_SECONDS = env_float(
+    "CERTIFICATES_RENDERER_IDLE_SECONDS", 300.0
 )
-HR_IMPORT_MAX_BYTES = int(os.environ.get("HR_IMPORT_MAX_BYTES", str(2 * 1024 * 1024)))
-HR_IMPORT_MAX_ROWS = int(os.environ.get("HR_IMPORT_MAX_ROWS", "5000"))
+HR_IMPORT_MAX_BYTES = env_int("HR_IMPORT_MAX_BYTES", 2 * 1024 * 1024, minimum=1)
+HR_IMPORT_MAX_ROWS = env_int("HR_IMPORT_MAX_ROWS", 5000, minimum=1)
 # Protects the Open Badges signing keys stored in the database (falls back to
 # SECRET_KEY; set it in production so that rotating SECRET_KEY keeps the keys).
 CREDENTIALS_KEY_PASSWORD = os.environ.get("CREDENTIALS_KEY_PASSWORD", "")

@@ -11,7 +11,17 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DATABASES, INSTALLED_APPS, REDIS_URL, STORAGES, VAR_DIR, env_bool
+from .base import (
+    DATABASES,
+    INSTALLED_APPS,
+    REDIS_URL,
+    STORAGES,
+    VAR_DIR,
+    env_bool,
+    env_float,
+    env_int,
+    env_int_list,
+)
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY or len(SECRET_KEY) < 50:
@@ -36,13 +46,17 @@ def _tune_postgres(database: dict) -> None:
     if DATABASE_POOL:
         database["CONN_MAX_AGE"] = 0
         options["pool"] = {
-            "min_size": int(os.environ.get("DATABASE_POOL_MIN_SIZE", "2")),
-            "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", "8")),
-            "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
+            "min_size": env_int("DATABASE_POOL_MIN_SIZE", 2),
+            "max_size": env_int("DATABASE_POOL_MAX_SIZE", 8, minimum=1),
+            "timeout": env_float("DATABASE_POOL_TIMEOUT", 10.0),
         }
+        if options["pool"]["min_size"] > options["pool"]["max_size"]:
+            raise ImproperlyConfigured(
+                "DATABASE_POOL_MIN_SIZE must not be larger than DATABASE_POOL_MAX_SIZE."
+            )
         # A connection back in the pool for less than this is used without
         # the empty query of psycopg's check (ops/dbpool.py); 0 checks always.
-        check_idle_ms = int(os.environ.get("DATABASE_POOL_CHECK_IDLE_MS", "1000"))
+        check_idle_ms = env_int("DATABASE_POOL_CHECK_IDLE_MS", 1000)
         if check_idle_ms > 0:
             from ops.dbpool import CheckIdleConnections
 
@@ -50,11 +64,11 @@ def _tune_postgres(database: dict) -> None:
                 CheckIdleConnections(idle_seconds=check_idle_ms / 1000).pool_options()
             )
     else:
-        database["CONN_MAX_AGE"] = int(os.environ.get("DATABASE_CONN_MAX_AGE", "60"))
+        database["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
     if env_bool("DATABASE_PGBOUNCER", False):
         database["DISABLE_SERVER_SIDE_CURSORS"] = True
     # A runaway report must not hold a web worker forever (milliseconds).
-    timeout_ms = int(os.environ.get("DATABASE_STATEMENT_TIMEOUT_MS", "30000"))
+    timeout_ms = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 30000)
     if timeout_ms:
         options["options"] = f"-c statement_timeout={timeout_ms}"
 
@@ -103,7 +117,7 @@ MIDDLEWARE = [
 # --- HTTPS (terminated by the proxy in front) -------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
-SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "31536000"))
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
@@ -129,7 +143,7 @@ else:
     _smtp_host = os.environ.get("DJANGO_SMTP_HOST", "")
     _smtp_options = {
         "host": _smtp_host or "localhost",
-        "port": int(os.environ.get("DJANGO_SMTP_PORT", "587" if _smtp_host else "25")),
+        "port": env_int("DJANGO_SMTP_PORT", 587 if _smtp_host else 25, minimum=1),
         "username": os.environ.get("DJANGO_SMTP_USER", ""),
         "password": os.environ.get("DJANGO_SMTP_PASSWORD", ""),
         "use_tls": env_bool("DJANGO_SMTP_TLS", bool(_smtp_host)),
@@ -142,12 +156,9 @@ else:
             "BACKEND": "ops.mail.RetryingEmailBackend",
             "OPTIONS": {
                 "backend": "django.core.mail.backends.smtp.EmailBackend",
-                "retry_delays": [
-                    int(d)
-                    for d in os.environ.get(
-                        "DJANGO_MAIL_RETRY_DELAYS", "60,300,1800,7200"
-                    ).split(",")
-                ],
+                "retry_delays": env_int_list(
+                    "DJANGO_MAIL_RETRY_DELAYS", "60,300,1800,7200", minimum=1
+                ),
                 "options": _smtp_options,
             },
         }
@@ -157,9 +168,7 @@ else:
 # A task worker renders certificate PDFs in one slim renderer process of its
 # own (see certificates.renderer): below 150 MB, replaced if it crashes or
 # hangs. CERTIFICATES_RENDER_PROCESSES=0 renders inside the worker.
-CERTIFICATES_RENDER_PROCESSES = int(
-    os.environ.get("CERTIFICATES_RENDER_PROCESSES", "1")
-)
+CERTIFICATES_RENDER_PROCESSES = env_int("CERTIFICATES_RENDER_PROCESSES", 1)
 
 # --- Wagtail front-end cache invalidation -----------------------------------
 # With a caching proxy (nginx/Varnish PURGE endpoint) or a CDN in front,
