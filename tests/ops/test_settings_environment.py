@@ -1,7 +1,11 @@
 """Reading settings from the environment: a mistyped value stops the process
 with the variable's name and the value it got."""
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -144,3 +148,22 @@ def test_env_example_lists_every_variable_the_settings_read():
     example = (ROOT / ".env.example").read_text()
     listed = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", example, re.M))
     assert read - _NOT_FOR_OPERATORS - listed == set()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"), [("GUNICORN_THREADS", "x"), ("GUNICORN_TIMEOUT", "-1")]
+)
+def test_gunicorn_config_refuses_a_mistyped_number(variable, value):
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    config = "scripts/gunicorn.conf.py"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GUNICORN_")}
+    result = subprocess.run(  # noqa: S603 - fixed argv, our own virtualenv
+        [sys.executable, gunicorn, "--check-config", "-c", config],
+        cwd=ROOT,
+        env={**env, variable: value},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert f"{variable} must be a whole number" in result.stdout + result.stderr
