@@ -4,6 +4,7 @@ Environment variables are read here and in the sibling modules only; see
 ``.env.example`` for the full list.
 """
 
+import math
 import os
 from pathlib import Path
 
@@ -39,7 +40,9 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item]
 
 
-def _env_number(name, default, parse, kind: str, minimum):
+def _env_number[N: (int, float)](
+    name: str, default: N, parse: type[N], kind: str, minimum: N
+) -> N:
     value = os.environ.get(name)
     if value is None or not value.strip():
         return default
@@ -47,7 +50,8 @@ def _env_number(name, default, parse, kind: str, minimum):
         number = parse(value.strip())
     except ValueError:
         number = None
-    if number is None or number < minimum:
+    # float() also reads "nan" and "inf", which no setting here can use.
+    if number is None or not math.isfinite(number) or number < minimum:
         raise ImproperlyConfigured(f"{name} must be {kind} ≥ {minimum}, not {value!r}.")
     return number
 
@@ -61,7 +65,7 @@ def env_float(name: str, default: float, *, minimum: float = 0) -> float:
 
 
 def env_int_list(name: str, default: str, *, minimum: int = 0) -> list[int]:
-    value = os.environ.get(name, default)
+    value = os.environ.get(name, "").strip() or default
     items = [item.strip() for item in value.split(",")]
     if not all(item.isdecimal() and int(item) >= minimum for item in items):
         raise ImproperlyConfigured(

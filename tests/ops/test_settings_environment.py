@@ -67,6 +67,8 @@ def test_env_int_and_float_read_numbers_and_fall_back_when_unset_or_blank(monkey
         (env_int, "-5", 0, "a whole number ≥ 0, not '-5'"),
         (env_float, "ten", 0, "a number ≥ 0, not 'ten'"),
         (env_float, "0.5", 1, "a number ≥ 1, not '0.5'"),
+        (env_float, "nan", 0, "a number ≥ 0, not 'nan'"),
+        (env_float, "inf", 0, "a number ≥ 0, not 'inf'"),
     ],
 )
 def test_env_numbers_name_the_variable_and_the_bad_value(
@@ -83,6 +85,8 @@ def test_env_int_list(monkeypatch):
     assert env_int_list("ACADEMY_TEST_LIST", "60,300") == [60, 300]
     monkeypatch.setenv("ACADEMY_TEST_LIST", "5, 10 ,15")
     assert env_int_list("ACADEMY_TEST_LIST", "60,300") == [5, 10, 15]
+    monkeypatch.setenv("ACADEMY_TEST_LIST", " ")
+    assert env_int_list("ACADEMY_TEST_LIST", "60,300") == [60, 300]
     for bad in ("5,,10", "5;10", "5,x", "0,10"):
         monkeypatch.setenv("ACADEMY_TEST_LIST", bad)
         with pytest.raises(ImproperlyConfigured, match="ACADEMY_TEST_LIST must be"):
