@@ -19,6 +19,7 @@ PY="$VENV/bin/python"
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+trap 'echo "[bench] a benchmark failed (exit 2)" >&2; exit 2' ERR
 json_line() { grep '^{' | tail -n 1; }
 
 echo "[bench] fonts (built once, skipped when up to date)"
@@ -33,34 +34,47 @@ echo "[bench] 3/3 verify page, 20 clients"
 bench/certificates/bench_verify.sh | sed -n 's/^BENCH_JSON //p' >"$out/verify.json"
 cat "$out/verify.json"
 
-set +e
-"$PY" - "$out" <<'PY'
+status=0
+"$PY" - "$out" <<'PY' || status=$?
 import json
 import sys
 from pathlib import Path
 
 out = Path(sys.argv[1])
-render, zip_, verify = (json.loads((out / f"{n}.json").read_text()) for n in ("render", "zip", "verify"))
-largest_run = max(zip_["runs"], key=lambda run: max(run["python_peak_mb"], run["rss_growth_mb"]))
-zip_memory = max(largest_run["python_peak_mb"], largest_run["rss_growth_mb"])
-rows = [
-    ("median render, bilingual CJK certificate", "≤ 60 ms",
-     f"{render['median_ms']} ms", render["median_ms"] <= 60),
-    ("PDF size", "≤ 100 KB",
-     f"median {render['pdf_kb_median']} KB, max {render['pdf_kb_max']} KB", render["pdf_kb_max"] <= 100),
-    ("renderer memory over 500 renders", "≤ 150 MB",
-     f"{render['rss_mb_after_warmup']} → {render['rss_mb'][str(render['renders'])]} MB, "
-     f"peak {render['renderer_peak_rss_mb']} MB", render["renderer_peak_rss_mb"] <= 150),
-    ("ZIP of 1,000 PDFs: first byte", "< 0.5 s",
-     f"{zip_['first_chunk_ms_median']} ms", zip_["first_chunk_ms_median"] < 500),
-    ("ZIP of 1,000 PDFs: whole download", "< 3 s",
-     f"{zip_['total_s_median']} s", zip_["total_s_median"] < 3),
-    # Flat: memory does not grow with the archive (a buffered ZIP would hold all of it).
-    ("ZIP server memory", "flat (< 25 % of the archive)",
-     f"{zip_memory} MB for a {largest_run['zip_mb']} MB archive", zip_memory < 0.25 * largest_run["zip_mb"]),
-    ("verify page p95, 20 clients, gunicorn + PostgreSQL", "< 50 ms",
-     f"p95 {verify['p95_ms']} ms at {verify['rps']} req/s", verify["p95_ms"] < 50),
-]
+
+
+def judged_rows():
+    render, zip_, verify = (
+        json.loads((out / f"{n}.json").read_text()) for n in ("render", "zip", "verify")
+    )
+    largest_run = max(zip_["runs"], key=lambda run: max(run["python_peak_mb"], run["rss_growth_mb"]))
+    zip_memory = max(largest_run["python_peak_mb"], largest_run["rss_growth_mb"])
+    rows = [
+        ("median render, bilingual CJK certificate", "≤ 60 ms",
+         f"{render['median_ms']} ms", render["median_ms"] <= 60),
+        ("PDF size", "≤ 100 KB",
+         f"median {render['pdf_kb_median']} KB, max {render['pdf_kb_max']} KB", render["pdf_kb_max"] <= 100),
+        ("renderer memory over 500 renders", "≤ 150 MB",
+         f"{render['rss_mb_after_warmup']} → {render['rss_mb'][str(render['renders'])]} MB, "
+         f"peak {render['renderer_peak_rss_mb']} MB", render["renderer_peak_rss_mb"] <= 150),
+        ("ZIP of 1,000 PDFs: first byte", "< 0.5 s",
+         f"{zip_['first_chunk_ms_median']} ms", zip_["first_chunk_ms_median"] < 500),
+        ("ZIP of 1,000 PDFs: whole download", "< 3 s",
+         f"{zip_['total_s_median']} s", zip_["total_s_median"] < 3),
+        # Flat: memory does not grow with the archive (a buffered ZIP would hold all of it).
+        ("ZIP server memory", "flat (< 25 % of the archive)",
+         f"{zip_memory} MB for a {largest_run['zip_mb']} MB archive", zip_memory < 0.25 * largest_run["zip_mb"]),
+        ("verify page p95, 20 clients, gunicorn + PostgreSQL", "< 50 ms",
+         f"p95 {verify['p95_ms']} ms at {verify['rps']} req/s", verify["p95_ms"] < 50),
+    ]
+    return verify, rows
+
+
+try:
+    verify, rows = judged_rows()
+except (OSError, ValueError, KeyError) as error:  # a benchmark printed no result
+    print(f"[bench] cannot read the results: {error!r}", file=sys.stderr)
+    sys.exit(2)
 print()
 print(f"machine: {verify['cpus']} cores, load average {verify['load_average_before']} "
       f"before the verify run; python {verify.get('python', '?')}")
@@ -71,7 +85,4 @@ for name, goal, measured, met in rows:
     print(f"| {name} | {goal} | {measured} | {'yes' if met else '**no**'} |")
 sys.exit(0 if all(met for *_, met in rows) else 1)
 PY
-status=$?
-set -e
-[ "$status" -le 1 ] || exit 2
 exit "$status"
