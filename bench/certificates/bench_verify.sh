@@ -21,31 +21,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
-VENV=${BENCH_VENV:-$ROOT/.venv}
-VENV=$(cd "$VENV" && pwd)
-PY="$VENV/bin/python"
+source bench/certificates/env.sh
 
 if ! command -v wrk >/dev/null; then
     echo "[bench] installing wrk"
     if [ "$(id -u)" = 0 ]; then apt-get install -y wrk >/dev/null; else sudo apt-get install -y wrk >/dev/null; fi
 fi
 
-export PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH}
-export DJANGO_SETTINGS_MODULE=bench.certificates.settings_bench
-export DJANGO_SECRET_KEY=${DJANGO_SECRET_KEY:-bench-only-secret-key-never-used-in-production-0123456789}
-export DATABASE_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/academy_certificates_bench}
-export DATABASE_CONN_MAX_AGE=${DATABASE_CONN_MAX_AGE:-60}
-# psycopg's pool: measured ~1 ms less server CPU and ~0.25 ms less PostgreSQL CPU per
-# request than persistent connections, whose health check (CONN_HEALTH_CHECKS) costs
-# one more round trip per request; DATABASE_POOL=0 measures persistent connections.
-export DATABASE_POOL=${DATABASE_POOL:-1}
-export REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379/14}
-export TASKS_BACKEND=immediate
-export DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost
-export ACADEMY_VAR_DIR=${ACADEMY_VAR_DIR:-$ROOT/var/bench-certificates}
-export DJANGO_STATIC_ROOT=$ACADEMY_VAR_DIR/static
-export DJANGO_MEDIA_ROOT=$ACADEMY_VAR_DIR/media
-export DJANGO_PRIVATE_MEDIA_ROOT=$ACADEMY_VAR_DIR/private
 PORT=${BENCH_PORT:-8032}
 export GUNICORN_BIND=127.0.0.1:$PORT
 export GUNICORN_ACCESS_LOG=""
@@ -127,10 +109,7 @@ r = json.loads(sys.argv[1])
 r.update({
     "page": "verify /v/<code>", "codes": $(wc -l <"$PATHS_FILE"), "connections": $CONNECTIONS,
     "duration": "$DURATION", "server": "$server", "think_ms": ${BENCH_THINK_MS:-0},
-    "python": "$("$PY" -c 'import platform, sysconfig
-flags = sysconfig.get_config_var("CONFIG_ARGS") or ""
-built = "+".join(n for f, n in (("--enable-optimizations", "pgo"), ("--with-lto", "lto")) if f in flags)
-print(platform.python_version(), built or "no pgo/lto")')",
+    "python": "$(python_build)",
     "database_pool": "$DATABASE_POOL" == "1", "conn_max_age": $DATABASE_CONN_MAX_AGE,
     "verification_logs_added": $logs_after - $logs_before,
     "server_cpu_ms_per_request": round(

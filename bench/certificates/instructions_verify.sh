@@ -15,22 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 REQUESTS=${1:-200}
-VENV=${BENCH_VENV:-$ROOT/.venv}
-PY="$VENV/bin/python"
+source bench/certificates/env.sh
 command -v valgrind >/dev/null || { echo "[bench] valgrind is not installed (apt-get install valgrind)" >&2; exit 1; }
-
-export PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH}
-export DJANGO_SETTINGS_MODULE=bench.certificates.settings_bench
-export DJANGO_SECRET_KEY=${DJANGO_SECRET_KEY:-bench-only-secret-key-never-used-in-production-0123456789}
-export DATABASE_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/academy_certificates_bench}
-export DATABASE_POOL=${DATABASE_POOL:-1}
-export REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379/14}
-export TASKS_BACKEND=immediate
-export DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost,testserver
-export ACADEMY_VAR_DIR=${ACADEMY_VAR_DIR:-$ROOT/var/bench-certificates}
-export DJANGO_STATIC_ROOT=$ACADEMY_VAR_DIR/static
-export DJANGO_MEDIA_ROOT=$ACADEMY_VAR_DIR/media
-export DJANGO_PRIVATE_MEDIA_ROOT=$ACADEMY_VAR_DIR/private
 
 count() {
     valgrind --tool=callgrind --callgrind-out-file=/dev/null \
@@ -45,14 +31,12 @@ count $((1 + REQUESTS)) >"$out/more" &
 wait
 base=$(cat "$out/base") more=$(cat "$out/more")
 [ -n "$base" ] && [ -n "$more" ] || { echo "[bench] callgrind printed no count" >&2; exit 1; }
-"$PY" - "$base" "$more" "$REQUESTS" <<'PY'
-import json, platform, sys, sysconfig
-base, more, requests = (int(v) for v in sys.argv[1:])
-flags = sysconfig.get_config_var("CONFIG_ARGS") or ""
-built = "+".join(n for f, n in (("--enable-optimizations", "pgo"), ("--with-lto", "lto")) if f in flags)
+"$PY" - "$base" "$more" "$REQUESTS" "$(python_build)" <<'PY'
+import json, sys
+base, more, requests = (int(v) for v in sys.argv[1:4])
 print("BENCH_JSON " + json.dumps({
     "page": "verify /v/<code>, in process", "requests": requests,
     "instructions_per_request": round((more - base) / requests),
-    "python": f"{platform.python_version()} {built or 'no pgo/lto'}",
+    "python": sys.argv[4],
 }))
 PY

@@ -1,6 +1,7 @@
 """CPU per request of the verify page (/v/<code>), in process (no HTTP).
 
-Run with the environment of bench_verify.sh (its database must exist):
+Run with the environment of bench_verify.sh (its database must exist), e.g.
+``ROOT=$(pwd); source bench/certificates/env.sh`` from the repository root:
 
     python bench/certificates/profile_verify.py [--requests 200] [--profile 40]
 
