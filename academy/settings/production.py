@@ -21,6 +21,7 @@ from .base import (
     env_float,
     env_int,
     env_int_list,
+    postgres_statement_options,
 )
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
@@ -65,8 +66,11 @@ def _tune_postgres(database: dict) -> None:
             )
     else:
         database["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
-    if env_bool("DATABASE_PGBOUNCER", False):
+    behind_pgbouncer = env_bool("DATABASE_PGBOUNCER", False)
+    if behind_pgbouncer:
         database["DISABLE_SERVER_SIDE_CURSORS"] = True
+    # base.py sets these for the default database; the replica needs them too.
+    options.update(postgres_statement_options(behind_pgbouncer=behind_pgbouncer))
     # A runaway report must not hold a web worker forever (milliseconds).
     timeout_ms = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 30000)
     if timeout_ms:

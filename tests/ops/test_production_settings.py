@@ -32,6 +32,7 @@ SCRUBBED = {
     "DATABASE_REPLICA_URL",
     "DATABASE_CONN_MAX_AGE",
     "DATABASE_PGBOUNCER",
+    "DATABASE_PREPARE_THRESHOLD",
     "REDIS_URL",
     "TASKS_BACKEND",
     "DJANGO_SECRET_KEY",
@@ -173,6 +174,40 @@ def test_pool_on_sqlite_is_refused_with_a_clear_message():
 def test_pgbouncer_disables_server_side_cursors():
     default = dump(**PRODUCTION_ENV, DATABASE_PGBOUNCER="1")["databases"]["default"]
     assert default["DISABLE_SERVER_SIDE_CURSORS"] is True
+
+
+def test_postgres_binds_on_the_server_and_prepares_repeated_statements():
+    settings = dump(
+        **PRODUCTION_ENV,
+        DATABASE_REPLICA_URL="postgres://academy:secret@replica.example.cn/academy",
+    )
+    for alias in ("default", "replica"):
+        options = settings["databases"][alias]["OPTIONS"]
+        assert options["server_side_binding"] is True
+        assert options["prepare_threshold"] == 5
+
+
+@pytest.mark.parametrize(
+    ("env", "threshold"),
+    [
+        ({"DATABASE_PREPARE_THRESHOLD": "off"}, None),
+        ({"DATABASE_PREPARE_THRESHOLD": " 0 "}, 0),
+        ({"DATABASE_PGBOUNCER": "1"}, None),
+        ({"DATABASE_PGBOUNCER": "1", "DATABASE_PREPARE_THRESHOLD": "3"}, 3),
+    ],
+)
+def test_prepare_threshold_off_by_choice_or_behind_pgbouncer(env, threshold):
+    options = dump(**PRODUCTION_ENV, **env)["databases"]["default"]["OPTIONS"]
+    assert options["server_side_binding"] is True
+    assert options["prepare_threshold"] == threshold
+
+
+def test_sqlite_gets_no_postgres_statement_options():
+    env = dict(PRODUCTION_ENV)
+    del env["DATABASE_URL"]
+    options = dump(**env)["databases"]["default"]["OPTIONS"]
+    assert "server_side_binding" not in options
+    assert "prepare_threshold" not in options
 
 
 def test_shared_services_with_redis_and_postgres():

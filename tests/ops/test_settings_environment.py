@@ -113,6 +113,12 @@ def test_rate_limit_is_requests_per_seconds(monkeypatch):
         ("DJANGO_SMTP_PORT", "0", "DJANGO_SMTP_PORT must be a whole number ≥ 1"),
         ("DJANGO_MAIL_RETRY_DELAYS", "60,5m", "DJANGO_MAIL_RETRY_DELAYS must be"),
         ("CERTIFICATES_VERIFY_RATE_LIMIT", "30", "CERTIFICATES_VERIFY_RATE_LIMIT"),
+        (
+            "DATABASE_PREPARE_THRESHOLD",
+            "sometimes",
+            "DATABASE_PREPARE_THRESHOLD must be a whole number ≥ 0 or off, "
+            "not 'sometimes'",
+        ),
     ],
 )
 def test_production_refuses_to_start_with_a_mistyped_variable(variable, value, message):
