@@ -369,7 +369,7 @@ if AWS_STORAGE_BUCKET_NAME:
             },
         },
         "staticfiles": {
-            "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "BACKEND": "academy.staticfiles.MemoizedManifestStaticFilesStorage"
         },
     }
 else:

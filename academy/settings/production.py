@@ -104,7 +104,7 @@ if REDIS_URL:
 STORAGES = {
     **STORAGES,
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": "academy.staticfiles.MemoizedManifestStaticFilesStorage"
     },
 }
 # Uploaded media without S3: a reverse proxy should serve MEDIA_ROOT. For a

@@ -82,6 +82,7 @@ print(json.dumps({
     "mailer": settings.MAILERS["default"],
     "apps": settings.INSTALLED_APPS,
     "routers": settings.DATABASE_ROUTERS,
+    "staticfiles": settings.STORAGES["staticfiles"]["BACKEND"],
 }, default=str))
 """
 
@@ -216,6 +217,9 @@ def test_shared_services_with_redis_and_postgres():
     assert settings["session_engine"] == "django.contrib.sessions.backends.cached_db"
     assert settings["tasks"] == "django_tasks_db.DatabaseBackend"
     assert "django.contrib.postgres" in settings["apps"]
+    assert settings["staticfiles"] == (
+        "academy.staticfiles.MemoizedManifestStaticFilesStorage"
+    )
     assert settings["mailer"]["BACKEND"] == "ops.mail.RetryingEmailBackend"
     mailer = settings["mailer"]["OPTIONS"]
     assert mailer["backend"].endswith("smtp.EmailBackend")
