@@ -7,7 +7,9 @@
 # 1. bench_render.py --renders 500: median render, PDF size, renderer memory;
 # 2. bench_zip.py --certificates 1000: HR ZIP first byte, whole download, memory;
 # 3. bench_verify.sh: verify page under gunicorn + PostgreSQL + Redis, wrk, 20 clients.
-# Prints each script's JSON line, then a Markdown table target / measured / met.
+# Prints each script's JSON line, then the machine (cores, load, interpreter and
+# bench/hostspeed.py before and after: the VM's speed drifts) and a Markdown table
+# target / measured / met.
 # Exit status 0 when every target is met, 1 when one is missed, 2 on an error.
 # Env: BENCH_VENV [.venv] and the variables of bench_verify.sh.
 set -euo pipefail
@@ -24,6 +26,7 @@ json_line() { grep '^{' | tail -n 1; }
 
 echo "[bench] fonts (built once, skipped when up to date)"
 "$PY" manage.py build_certificate_fonts >/dev/null
+"$PY" bench/hostspeed.py >"$out/host_start.json"
 echo "[bench] 1/3 render, 500 certificates"
 "$PY" bench/certificates/bench_render.py --renders 500 | json_line >"$out/render.json"
 cat "$out/render.json"
@@ -33,6 +36,7 @@ cat "$out/zip.json"
 echo "[bench] 3/3 verify page, 20 clients"
 bench/certificates/bench_verify.sh | sed -n 's/^BENCH_JSON //p' >"$out/verify.json"
 cat "$out/verify.json"
+"$PY" bench/hostspeed.py >"$out/host_end.json"
 
 status=0
 "$PY" - "$out" <<'PY' || status=$?
@@ -70,14 +74,22 @@ def judged_rows():
     return verify, rows
 
 
+def host_speed() -> str:
+    start, end = (
+        json.loads((out / f"host_{n}.json").read_text())["hostspeed_ms"] for n in ("start", "end")
+    )
+    return f"host speed (bench/hostspeed.py, lower is faster) {start} ms at the start, {end} ms at the end"
+
+
 try:
     verify, rows = judged_rows()
+    host = host_speed()
 except (OSError, ValueError, KeyError) as error:  # a benchmark printed no result
     print(f"[bench] cannot read the results: {error!r}", file=sys.stderr)
     sys.exit(2)
 print()
 print(f"machine: {verify['cpus']} cores, load average {verify['load_average_before']} "
-      f"before the verify run; python {verify.get('python', '?')}")
+      f"before the verify run; python {verify.get('python', '?')}; {host}")
 print()
 print("| target | goal | measured | met? |")
 print("|---|---|---|---|")
