@@ -1,6 +1,7 @@
 """Server-side binding and prepared statements on a real PostgreSQL: a query
 the connection runs repeatedly is parsed and planned once."""
 
+import psycopg
 import pytest
 from django.db import connection
 
@@ -23,13 +24,14 @@ def _probe(comparison: str) -> list:
 
 def test_connection_binds_parameters_on_the_server():
     connection.ensure_connection()
-    assert connection.settings_dict["OPTIONS"]["server_side_binding"] is True
+    assert connection.features.uses_server_side_binding
     assert connection.connection.prepare_threshold == 5
     with connection.cursor() as cursor:
+        # A ClientCursor would merge the parameters into the SQL text.
+        assert isinstance(cursor.cursor, psycopg.Cursor)
+        assert not isinstance(cursor.cursor, psycopg.ClientCursor)
         cursor.execute("SELECT %s::int + 1", [41])
         assert cursor.fetchone() == (42,)
-        # The parameter travels separately: the statement keeps a placeholder.
-        assert "$1" in cursor.cursor._query.query.decode()
 
 
 def test_a_repeated_query_is_prepared_after_the_threshold():
@@ -47,10 +49,11 @@ def test_a_repeated_query_is_prepared_after_the_threshold():
 
 def test_prepare_threshold_none_prepares_nothing():
     connection.ensure_connection()
+    threshold = connection.connection.prepare_threshold
     connection.connection.prepare_threshold = None
     try:
         for _ in range(10):
             _probe("lte")
         assert _prepared('"organizations_company"."id" <= $2') == []
     finally:
-        connection.connection.prepare_threshold = 5
+        connection.connection.prepare_threshold = threshold

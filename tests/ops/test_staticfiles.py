@@ -3,6 +3,7 @@ and forgets them when collectstatic writes a new manifest."""
 
 import pytest
 from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.files.storage import storages
 from django.core.management import call_command
 from django.test import override_settings
 
@@ -33,7 +34,7 @@ def collected(tmp_path):
 
 def test_url_is_the_hashed_one_and_computed_once(collected, monkeypatch):
     url = staticfiles_storage.url("css/site.css")
-    storage = staticfiles_storage._wrapped
+    storage = storages["staticfiles"]
     assert isinstance(storage, MemoizedManifestStaticFilesStorage)
     assert url.startswith("/static/css/site.") and url.endswith(".css")
     assert url != "/static/css/site.css"
@@ -53,13 +54,13 @@ def test_a_name_missing_from_the_manifest_raises_every_time(collected):
     for _ in range(2):
         with pytest.raises(ValueError, match="Missing staticfiles manifest entry"):
             staticfiles_storage.url("css/missing.css")
-    assert "css/missing.css" not in staticfiles_storage._wrapped._urls
+    assert "css/missing.css" not in storages["staticfiles"]._urls
 
 
 def test_debug_serves_the_plain_name_and_remembers_nothing(collected):
     with override_settings(DEBUG=True):
         assert staticfiles_storage.url("css/site.css") == "/static/css/site.css"
-    assert staticfiles_storage._wrapped._urls == {}
+    assert storages["staticfiles"]._urls == {}
 
 
 def test_collectstatic_replaces_remembered_urls(collected):
