@@ -194,17 +194,19 @@ def postgres_statement_options(*, behind_pgbouncer: bool = False) -> dict:
     ``off`` keeps server-side binding but prepares nothing, for a pooler in
     transaction mode that cannot keep prepared statements (PgBouncer before
     1.21, or without ``max_prepared_statements``): the default behind one."""
-    value = os.environ.get("DATABASE_PREPARE_THRESHOLD", "").strip().lower()
+    raw = os.environ.get("DATABASE_PREPARE_THRESHOLD", "")
+    value = raw.strip().lower()
     if value == "off" or (not value and behind_pgbouncer):
         threshold = None
+    elif not value:
+        threshold = 5
+    elif value.isdecimal():
+        threshold = int(value)
     else:
-        try:
-            threshold = env_int("DATABASE_PREPARE_THRESHOLD", 5)
-        except ImproperlyConfigured:
-            raise ImproperlyConfigured(
-                "DATABASE_PREPARE_THRESHOLD must be a whole number ≥ 0 or off, "
-                f"not {os.environ['DATABASE_PREPARE_THRESHOLD']!r}."
-            ) from None
+        raise ImproperlyConfigured(
+            "DATABASE_PREPARE_THRESHOLD must be a whole number ≥ 0 or off, "
+            f"not {raw!r}."
+        )
     return {"server_side_binding": True, "prepare_threshold": threshold}
 
 
