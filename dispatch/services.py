@@ -17,7 +17,7 @@ from dateutil import rrule as dateutil_rrule
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
@@ -458,8 +458,7 @@ def _save_hold(
     hold.expert = expert
     hold.starts_at, hold.ends_at = hold_start, hold_end
     try:
-        with transaction.atomic():
-            hold.save()
+        _save_hold_row(hold)
     except IntegrityError as error:
         # The exclusion constraint (PostgreSQL) caught a race the check missed.
         other = (
@@ -474,6 +473,31 @@ def _save_hold(
             raise
         raise ValidationError(clash_message(expert, other), code="clash") from error
     return hold
+
+
+# PostgreSQL checks an exclusion constraint after inserting the row, so two
+# transactions inserting overlapping holds at the same moment can each wait for
+# the other; it then aborts one with "deadlock detected". Only that statement's
+# savepoint is lost: inserting again waits for the other transaction to finish
+# and then fails with the constraint's IntegrityError, which names the clash.
+HOLD_SAVE_ATTEMPTS = 3
+DEADLOCK_DETECTED = "40P01"
+
+
+def _is_deadlock(error: OperationalError) -> bool:
+    return getattr(error.__cause__, "sqlstate", None) == DEADLOCK_DETECTED
+
+
+def _save_hold_row(hold: TimeHold) -> None:
+    for attempt in range(1, HOLD_SAVE_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                hold.save()
+            return
+        except OperationalError as error:
+            if not _is_deadlock(error) or attempt == HOLD_SAVE_ATTEMPTS:
+                raise
+            logger.info("Time hold insert lost a deadlock; attempt %d", attempt)
 
 
 def _release_hold(visit: Visit) -> None:

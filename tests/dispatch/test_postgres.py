@@ -1,15 +1,23 @@
 """Concurrency on PostgreSQL: an expert is never in two places at once."""
 
 import threading
+import time
 from datetime import timedelta
 from unittest import mock
 
+import psycopg
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from dispatch import services
-from dispatch.models import Registration, RegistrationStatus, TimeHold, Visit
+from dispatch.models import (
+    ExpertBusyBlock,
+    Registration,
+    RegistrationStatus,
+    TimeHold,
+    Visit,
+)
 from tests.factories import MembershipFactory, UserFactory
 
 from .factories import weekday_at
@@ -91,6 +99,78 @@ def test_exclusion_constraint_catches_what_the_check_missed(world, dispatch):
     assert len(errors) == 1, results
     assert "already booked" in " ".join(errors[0].messages)
     assert Visit.objects.count() == 1
+
+
+ADVISORY_KEY = 4_240_001
+
+
+def _wait_for_lock_wait(probe, *, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        waiting = probe.execute(
+            "SELECT count(*) FROM pg_locks"
+            " WHERE NOT granted AND locktype = 'transactionid'"
+        ).fetchone()[0]
+        if waiting:
+            return
+        time.sleep(0.02)
+    raise AssertionError("the proposal never waited for the other transaction")
+
+
+def test_hold_insert_survives_a_real_deadlock(world, dispatch):
+    """PostgreSQL aborts the proposal's hold insert as a deadlock victim; the
+    insert is tried again and the visit is created once the other side gives up.
+
+    The other side is a second connection: it inserts an overlapping hold
+    (the proposal then waits for it) and asks for a lock the proposal holds.
+    PostgreSQL looks for a deadlock once per wait, deadlock_timeout (one
+    second) after it began. The other side starts waiting half a second after
+    the proposal, so the proposal is the first victim; half a second after its
+    retry began to wait, the other side's check finds the deadlock again and
+    the other side is the second victim.
+    """
+    start = weekday_at(9)
+    block = ExpertBusyBlock.objects.create(
+        expert=world.expert,
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+        reason="并发测试",
+    )
+    params = connection.get_connection_params()
+    connect = {k: params[k] for k in ("dbname", "user", "host", "port") if k in params}
+    other = psycopg.connect(**connect)
+    probe = psycopg.connect(**connect, autocommit=True)
+
+    def hold_then_lock(**kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_KEY])
+        return []
+
+    try:
+        other.execute(
+            "INSERT INTO dispatch_timehold (expert_id, starts_at, ends_at,"
+            " busy_block_id) VALUES (%s, %s, %s, %s)",
+            [world.expert.pk, block.starts_at, block.ends_at, block.pk],
+        )
+        with (
+            mock.patch("dispatch.services._lock_expert"),
+            mock.patch("dispatch.services.expert_problems", side_effect=hold_then_lock),
+        ):
+            results: list = []
+            proposal = _proposal(world, dispatch, start, "甲")
+            thread = threading.Thread(target=lambda: results.extend(_race([proposal])))
+            thread.start()
+            _wait_for_lock_wait(probe)
+            time.sleep(0.5)
+            with pytest.raises(psycopg.errors.DeadlockDetected):
+                other.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_KEY])
+            other.rollback()
+            thread.join(timeout=30)
+    finally:
+        other.close()
+        probe.close()
+    assert len(results) == 1 and isinstance(results[0], Visit), results
+    assert TimeHold.objects.get(visit=results[0]).expert == world.expert
 
 
 def test_constraint_rejects_overlapping_rows(world, dispatch):

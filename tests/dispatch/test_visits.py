@@ -1,8 +1,11 @@
 from datetime import timedelta
+from unittest import mock
 
+import psycopg.errors
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import OperationalError
 from icalendar import Calendar
 
 from dispatch import services
@@ -36,6 +39,54 @@ def test_clash_names_conflicting_visit_and_changes_nothing(world, propose):
     assert Visit.objects.count() == 1
     assert TimeHold.objects.count() == 1
     assert first.pk
+
+
+def _failing_saves(*errors):
+    """TimeHold.save raising ``errors`` in turn, then saving for real."""
+    real_save = TimeHold.save
+    pending = list(errors)
+
+    def save(hold, *args, **kwargs):
+        if pending:
+            raise pending.pop(0)
+        return real_save(hold, *args, **kwargs)
+
+    return mock.patch.object(TimeHold, "save", autospec=True, side_effect=save)
+
+
+def _wrapped(database_error):
+    # What Django raises: its own OperationalError caused by psycopg's.
+    error = OperationalError(str(database_error))
+    error.__cause__ = database_error
+    return error
+
+
+def test_hold_insert_that_lost_a_deadlock_is_tried_again(world, propose):
+    deadlock = _wrapped(psycopg.errors.DeadlockDetected("deadlock detected"))
+    with _failing_saves(deadlock, deadlock) as save:
+        visit = propose(start=weekday_at(9))
+    assert save.call_count == 3
+    assert TimeHold.objects.get(visit=visit).expert == world.expert
+
+
+def test_hold_insert_gives_up_after_repeated_deadlocks(world, propose):
+    deadlock = _wrapped(psycopg.errors.DeadlockDetected("deadlock detected"))
+    attempts = services.HOLD_SAVE_ATTEMPTS
+    with (
+        _failing_saves(*[deadlock] * attempts) as save,
+        pytest.raises(OperationalError),
+    ):
+        propose(start=weekday_at(9))
+    assert save.call_count == attempts
+    assert not Visit.objects.exists() and not TimeHold.objects.exists()
+
+
+def test_other_database_errors_on_hold_insert_are_not_retried(world, propose):
+    lost = _wrapped(psycopg.errors.AdminShutdown("terminating connection"))
+    with _failing_saves(lost) as save, pytest.raises(OperationalError):
+        propose(start=weekday_at(9))
+    assert save.call_count == 1
+    assert not Visit.objects.exists()
 
 
 def test_buffer_counts_as_busy(world, propose):
