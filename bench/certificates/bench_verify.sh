@@ -18,6 +18,11 @@
 #      var/bench-venv-pgo from bench/build_python.sh (CPython built with PGO + LTO)
 #      BENCH_SERVER [gunicorn] or granian (WEB_CONCURRENCY workers x GUNICORN_THREADS
 #      blocking threads; an experiment: granian is not in requirements.txt)
+#      BENCH_FLOOR_PATH [unset]: load this one path instead of the verify page, the floor
+#      of the same stack: /healthz (Django, no database) or /readyz (SELECT 1 + a Redis
+#      set and get). It sets GUNICORN_MAX_REQUESTS [0]: at thousands of requests a second
+#      workers would be recycled within the run (a new worker's warm-up lands in the tail,
+#      and its CPU ticks are lost; "workers_recycled" in BENCH_JSON says whether it happened)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -44,8 +49,15 @@ psql "${DATABASE_URL%/*}/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname
 "$PY" manage.py migrate --no-input -v 0
 "$PY" manage.py collectstatic --no-input -v 0
 PATHS_FILE=$ACADEMY_VAR_DIR/verify-paths.txt
-"$PY" bench/certificates/setup_verify_data.py | tail -n 50 | sed 's|^|/v/|' >"$PATHS_FILE"
-echo "[bench] $(wc -l <"$PATHS_FILE") certificate codes in $PATHS_FILE"
+if [ -n "${BENCH_FLOOR_PATH:-}" ]; then
+    page="floor $BENCH_FLOOR_PATH"
+    export GUNICORN_MAX_REQUESTS=${GUNICORN_MAX_REQUESTS:-0}
+    printf '%s\n' "$BENCH_FLOOR_PATH" >"$PATHS_FILE"
+else
+    page="verify /v/<code>"
+    "$PY" bench/certificates/setup_verify_data.py | tail -n 50 | sed 's|^|/v/|' >"$PATHS_FILE"
+    echo "[bench] $(wc -l <"$PATHS_FILE") certificate codes in $PATHS_FILE"
+fi
 
 case "${BENCH_SERVER:-gunicorn}" in
     gunicorn)
@@ -97,9 +109,11 @@ wrk -t"${BENCH_THREADS:-2}" -c"$CONNECTIONS" -d"${BENCH_WARMUP:-3s}" -s bench/ce
 load_before=$(cut -d' ' -f1 /proc/loadavg)
 logs_before=$(psql "$DATABASE_URL" -tAc "SELECT count(*) FROM certificates_verificationlog")
 ticks_before=$(server_ticks) db_before=$(db_ticks)
+workers_before=$(pgrep -P "$GPID" | sort | tr '\n' ' ')
 result=$(wrk -t"${BENCH_THREADS:-2}" -c"$CONNECTIONS" -d"$DURATION" --timeout 10s \
     -s bench/certificates/verify.lua "http://127.0.0.1:$PORT" | sed -n 's/^BENCH_JSON //p')
 ticks_after=$(server_ticks) db_after=$(db_ticks)
+workers_after=$(pgrep -P "$GPID" | sort | tr '\n' ' ')
 load_after=$(cut -d' ' -f1 /proc/loadavg)
 logs_after=$(psql "$DATABASE_URL" -tAc "SELECT count(*) FROM certificates_verificationlog")
 
@@ -107,12 +121,14 @@ logs_after=$(psql "$DATABASE_URL" -tAc "SELECT count(*) FROM certificates_verifi
 import json, sys
 r = json.loads(sys.argv[1])
 r.update({
-    "page": "verify /v/<code>", "codes": $(wc -l <"$PATHS_FILE"), "connections": $CONNECTIONS,
+    "page": "$page", "codes": $(wc -l <"$PATHS_FILE"), "connections": $CONNECTIONS,
     "duration": "$DURATION", "server": "$server", "think_ms": ${BENCH_THINK_MS:-0},
     "python": "$(python_build)",
     "database_pool": "$DATABASE_POOL" == "1", "conn_max_age": $DATABASE_CONN_MAX_AGE,
     "verification_logs_added": $logs_after - $logs_before,
-    "server_cpu_ms_per_request": round(
+    "workers_recycled": "$workers_before" != "$workers_after",
+    # A recycled worker's ticks are gone with it: no figure rather than a wrong one.
+    "server_cpu_ms_per_request": None if "$workers_before" != "$workers_after" else round(
         ($ticks_after - $ticks_before) * 1000 / $(getconf CLK_TCK) / max(r["requests"], 1), 2),
     "postgres_cpu_ms_per_request": round(
         ($db_after - $db_before) * 1000 / $(getconf CLK_TCK) / max(r["requests"], 1), 2),
