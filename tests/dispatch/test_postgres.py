@@ -107,9 +107,11 @@ ADVISORY_KEY = 4_240_001
 def _wait_for_lock_wait(probe, *, timeout=10.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        # pg_locks covers the whole server, where other test processes run.
         waiting = probe.execute(
-            "SELECT count(*) FROM pg_locks"
-            " WHERE NOT granted AND locktype = 'transactionid'"
+            "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
+            " WHERE NOT l.granted AND l.locktype = 'transactionid'"
+            " AND a.datname = current_database()"
         ).fetchone()[0]
         if waiting:
             return
@@ -160,12 +162,15 @@ def test_hold_insert_survives_a_real_deadlock(world, dispatch):
             proposal = _proposal(world, dispatch, start, "甲")
             thread = threading.Thread(target=lambda: results.extend(_race([proposal])))
             thread.start()
-            _wait_for_lock_wait(probe)
-            time.sleep(0.5)
-            with pytest.raises(psycopg.errors.DeadlockDetected):
-                other.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_KEY])
-            other.rollback()
-            thread.join(timeout=30)
+            try:
+                _wait_for_lock_wait(probe)
+                time.sleep(0.5)
+                with pytest.raises(psycopg.errors.DeadlockDetected):
+                    other.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_KEY])
+            finally:
+                # Ends the other side's transaction, so the proposal can finish.
+                other.rollback()
+                thread.join(timeout=30)
     finally:
         other.close()
         probe.close()
