@@ -120,15 +120,16 @@ logs_after=$(psql "$DATABASE_URL" -tAc "SELECT count(*) FROM certificates_verifi
 "$PY" - "$result" <<PY
 import json, sys
 r = json.loads(sys.argv[1])
+recycled = "$workers_before" != "$workers_after"
 r.update({
     "page": "$page", "codes": $(wc -l <"$PATHS_FILE"), "connections": $CONNECTIONS,
     "duration": "$DURATION", "server": "$server", "think_ms": ${BENCH_THINK_MS:-0},
     "python": "$(python_build)",
     "database_pool": "$DATABASE_POOL" == "1", "conn_max_age": $DATABASE_CONN_MAX_AGE,
     "verification_logs_added": $logs_after - $logs_before,
-    "workers_recycled": "$workers_before" != "$workers_after",
+    "workers_recycled": recycled,
     # A recycled worker's ticks are gone with it: no figure rather than a wrong one.
-    "server_cpu_ms_per_request": None if "$workers_before" != "$workers_after" else round(
+    "server_cpu_ms_per_request": None if recycled else round(
         ($ticks_after - $ticks_before) * 1000 / $(getconf CLK_TCK) / max(r["requests"], 1), 2),
     "postgres_cpu_ms_per_request": round(
         ($db_after - $db_before) * 1000 / $(getconf CLK_TCK) / max(r["requests"], 1), 2),
